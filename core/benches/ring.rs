@@ -1,0 +1,59 @@
+//! Lookup cost against the bare hash, and build cost. Run: `cargo bench -p ringpax-core --bench ring`.
+use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
+use ringpax_core::ring::{KeyHasher, Ring};
+
+fn keys(n: usize) -> Vec<Vec<u8>> {
+    (0..n).map(|i| format!("user:{i:08}").into_bytes()).collect()
+}
+
+fn ring(nodes: usize, replicas: u32, hasher: KeyHasher) -> Ring {
+    let mut r = Ring::with_hasher(replicas, hasher).unwrap();
+    for i in 0..nodes {
+        r.add_node(&format!("10.0.{}.{}:11211", i / 256, i % 256), 1).unwrap();
+    }
+    r
+}
+
+fn lookups(c: &mut Criterion) {
+    let ks = keys(4096);
+    let mut g = c.benchmark_group("lookup");
+    g.throughput(Throughput::Elements(ks.len() as u64));
+    for (label, hasher) in [("blake3", KeyHasher::Blake3), ("xxh3", KeyHasher::Xxh3)] {
+        g.bench_function(BenchmarkId::new("bare-hash", label), |b| {
+            b.iter(|| {
+                let mut acc = 0u64;
+                for k in &ks {
+                    acc ^= hasher.hash(black_box(k));
+                }
+                acc
+            })
+        });
+        for nodes in [10usize, 100, 1000] {
+            let r = ring(nodes, 160, hasher.clone());
+            g.bench_function(BenchmarkId::new(format!("ring-{label}"), nodes), |b| {
+                b.iter(|| {
+                    let mut acc = 0usize;
+                    for k in &ks {
+                        acc ^= r.get_index(black_box(k)).unwrap();
+                    }
+                    acc
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+fn build(c: &mut Criterion) {
+    let mut g = c.benchmark_group("build");
+    g.sample_size(10);
+    for nodes in [10usize, 100, 1000] {
+        g.bench_function(BenchmarkId::from_parameter(nodes), |b| {
+            b.iter(|| ring(nodes, 160, KeyHasher::Blake3))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, lookups, build);
+criterion_main!(benches);

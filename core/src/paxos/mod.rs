@@ -1,0 +1,1 @@
+//! Single-decree Paxos as sans-IO state machines (work in progress).

@@ -1,0 +1,365 @@
+//! Consistent-hash placement: the ringpax ring.
+//!
+//! # Placement spec (identical on every face; `tests/vectors/ring.json` pins it)
+//! - `h(b)`: the first 8 bytes of BLAKE3(b), little-endian (see [`KeyHasher`]).
+//! - A node `N` of weight `w` owns `replicas * w` points `h(UTF-8(N) + "#" + decimal(i))`.
+//! - A key belongs to the node of the first point `>= h(key)`, wrapping to the smallest point.
+//!   Equal points are ordered by node name, bytewise; the first wins.
+//! - [`Ring::get_nodes`] walks clockwise from there collecting distinct nodes.
+//!
+//! [`Ring`] is placement only and is cheap to clone into a snapshot; [`TrackedRing`] adds the
+//! set of tracked keys and computes exact migration plans when membership changes.
+
+mod continuum;
+mod error;
+mod hash;
+mod tracked;
+
+use std::sync::Arc;
+
+use continuum::Continuum;
+pub use error::RingError;
+pub use hash::KeyHasher;
+pub use tracked::{Move, TrackedRing};
+
+/// Default number of points per unit of weight.
+pub const DEFAULT_REPLICAS: u32 = 160;
+/// Largest accepted `replicas`.
+pub const MAX_REPLICAS: u32 = 1 << 20;
+/// Largest accepted node weight.
+pub const MAX_WEIGHT: u32 = 1 << 20;
+/// Largest number of points (`replicas * weight`) one node may own.
+pub const MAX_POINTS_PER_NODE: u64 = 1 << 24;
+/// Batches at least this long are split across threads by [`Ring::locate_many`].
+pub const PARALLEL_BATCH: usize = 1 << 15;
+
+#[derive(Clone, Debug)]
+struct Node {
+    name: Arc<str>,
+    weight: u32,
+    /// This node's point hashes, sorted ascending (cached so membership changes rehash only the
+    /// node that changed).
+    points: Arc<[u64]>,
+}
+
+/// A consistent-hash ring: nodes, weights and the continuum built from them.
+///
+/// Node indexes (`get_index`, `node_name`) follow the bytewise order of node names and are valid
+/// until the next membership change.
+#[derive(Clone, Debug)]
+pub struct Ring {
+    replicas: u32,
+    hasher: KeyHasher,
+    nodes: Vec<Node>,
+    continuum: Continuum,
+}
+
+impl Ring {
+    /// An empty ring with `replicas` points per unit of weight, hashing with BLAKE3.
+    pub fn new(replicas: u32) -> Result<Ring, RingError> {
+        Ring::with_hasher(replicas, KeyHasher::Blake3)
+    }
+
+    /// An empty ring with an explicit hash function.
+    pub fn with_hasher(replicas: u32, hasher: KeyHasher) -> Result<Ring, RingError> {
+        if replicas == 0 || replicas > MAX_REPLICAS {
+            return Err(RingError::InvalidReplicas(replicas as i64));
+        }
+        Ok(Ring {
+            replicas,
+            hasher,
+            nodes: Vec::new(),
+            continuum: Continuum::default(),
+        })
+    }
+
+    /// Points per unit of weight.
+    pub fn replicas(&self) -> u32 {
+        self.replicas
+    }
+
+    /// The hash function of this ring.
+    pub fn hasher(&self) -> &KeyHasher {
+        &self.hasher
+    }
+
+    /// Hash a key the way this ring does.
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash(key)
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of points on the continuum.
+    pub fn point_count(&self) -> usize {
+        self.continuum.len()
+    }
+
+    /// True when the ring has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Node names in bytewise order (the order of node indexes).
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.nodes.iter().map(|n| &*n.name)
+    }
+
+    /// Name of node `index`, if it exists.
+    pub fn node_name(&self, index: usize) -> Option<&str> {
+        self.nodes.get(index).map(|n| &*n.name)
+    }
+
+    /// Shared handle to the name of node `index`.
+    pub fn node_name_arc(&self, index: usize) -> Option<&Arc<str>> {
+        self.nodes.get(index).map(|n| &n.name)
+    }
+
+    /// Index of node `name`.
+    pub fn node_index(&self, name: &str) -> Option<usize> {
+        self.nodes
+            .binary_search_by(|n| n.name.as_bytes().cmp(name.as_bytes()))
+            .ok()
+    }
+
+    /// True when `name` is a node of this ring.
+    pub fn contains(&self, name: &str) -> bool {
+        self.node_index(name).is_some()
+    }
+
+    /// Weight of node `name`.
+    pub fn weight(&self, name: &str) -> Option<u32> {
+        self.node_index(name).map(|i| self.nodes[i].weight)
+    }
+
+    /// Validate a prospective node without changing the ring.
+    pub fn check_new_node(&self, name: &str, weight: u32) -> Result<(), RingError> {
+        if name.is_empty() {
+            return Err(RingError::EmptyNodeName);
+        }
+        if weight == 0 || weight > MAX_WEIGHT {
+            return Err(RingError::InvalidWeight(weight as i64));
+        }
+        let points = self.replicas as u64 * weight as u64;
+        if points > MAX_POINTS_PER_NODE {
+            return Err(RingError::TooManyPoints {
+                node: name.to_owned(),
+                points,
+            });
+        }
+        if self.contains(name) {
+            return Err(RingError::DuplicateNode(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Add node `name` with `weight` (>= 1).
+    pub fn add_node(&mut self, name: &str, weight: u32) -> Result<(), RingError> {
+        self.check_new_node(name, weight)?;
+        let count = self.replicas * weight;
+        let mut buf = Vec::with_capacity(name.len() + 12);
+        let mut points: Vec<u64> = (0..count)
+            .map(|i| hash::point_hash(&self.hasher, name, i, &mut buf))
+            .collect();
+        points.sort_unstable();
+        let at = self
+            .nodes
+            .partition_point(|n| n.name.as_bytes() < name.as_bytes());
+        self.nodes.insert(
+            at,
+            Node {
+                name: Arc::from(name),
+                weight,
+                points: points.into(),
+            },
+        );
+        self.rebuild();
+        Ok(())
+    }
+
+    /// Remove node `name`; returns its weight.
+    pub fn remove_node(&mut self, name: &str) -> Result<u32, RingError> {
+        let at = self
+            .node_index(name)
+            .ok_or_else(|| RingError::UnknownNode(name.to_owned()))?;
+        let node = self.nodes.remove(at);
+        self.rebuild();
+        Ok(node.weight)
+    }
+
+    fn rebuild(&mut self) {
+        let total: usize = self.nodes.iter().map(|n| n.points.len()).sum();
+        let mut pairs = Vec::with_capacity(total);
+        for (idx, node) in self.nodes.iter().enumerate() {
+            pairs.extend(node.points.iter().map(|&p| (p, idx as u32)));
+        }
+        self.continuum = Continuum::from_pairs(pairs);
+    }
+
+    /// Index of the node owning ring position `h`, or `None` on an empty ring.
+    #[inline]
+    pub fn locate_hash(&self, h: u64) -> Option<usize> {
+        if self.continuum.is_empty() {
+            None
+        } else {
+            Some(self.continuum.owner_of(h) as usize)
+        }
+    }
+
+    /// Index of the node owning `key`.
+    #[inline]
+    pub fn get_index(&self, key: &[u8]) -> Result<usize, RingError> {
+        if self.continuum.is_empty() {
+            return Err(RingError::EmptyRing);
+        }
+        Ok(self.continuum.owner_of(self.hasher.hash(key)) as usize)
+    }
+
+    /// Name of the node owning `key`.
+    #[inline]
+    pub fn get(&self, key: &[u8]) -> Result<&str, RingError> {
+        self.get_index(key).map(|i| &*self.nodes[i].name)
+    }
+
+    /// Indexes of up to `n` distinct nodes for `key`, clockwise from its owner (a preference
+    /// list). Fewer than `n` when the ring has fewer nodes.
+    pub fn get_nodes_index(&self, key: &[u8], n: usize) -> Result<Vec<usize>, RingError> {
+        if self.continuum.is_empty() {
+            return Err(RingError::EmptyRing);
+        }
+        Ok(self.walk_from(self.hasher.hash(key), n))
+    }
+
+    /// Names of up to `n` distinct nodes for `key`, clockwise from its owner.
+    pub fn get_nodes(&self, key: &[u8], n: usize) -> Result<Vec<&str>, RingError> {
+        Ok(self
+            .get_nodes_index(key, n)?
+            .into_iter()
+            .map(|i| &*self.nodes[i].name)
+            .collect())
+    }
+
+    fn walk_from(&self, h: u64, n: usize) -> Vec<usize> {
+        let want = n.min(self.nodes.len());
+        let mut out = Vec::with_capacity(want);
+        if want == 0 {
+            return out;
+        }
+        let mut seen = vec![false; self.nodes.len()];
+        let len = self.continuum.len();
+        let start = self.continuum.position(h);
+        for step in 0..len {
+            let owner = self.continuum.owner((start + step) % len) as usize;
+            if !seen[owner] {
+                seen[owner] = true;
+                out.push(owner);
+                if out.len() == want {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Look up a batch of keys; `out[i]` receives the node index of `keys[i]`. Batches of at
+    /// least [`PARALLEL_BATCH`] keys are split across the machine's cores.
+    ///
+    /// # Panics
+    /// When `out` is shorter than `keys`.
+    pub fn locate_many<K: AsRef<[u8]> + Sync>(
+        &self,
+        keys: &[K],
+        out: &mut [u32],
+    ) -> Result<(), RingError> {
+        assert!(out.len() >= keys.len(), "output shorter than the batch");
+        if self.continuum.is_empty() {
+            return Err(RingError::EmptyRing);
+        }
+        let out = &mut out[..keys.len()];
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if keys.len() < PARALLEL_BATCH || threads < 2 {
+            self.locate_chunk(keys, out);
+            return Ok(());
+        }
+        let chunk = keys.len().div_ceil(threads);
+        crossbeam::scope(|s| {
+            for (k, o) in keys.chunks(chunk).zip(out.chunks_mut(chunk)) {
+                s.spawn(move |_| self.locate_chunk(k, o));
+            }
+        })
+        .expect("lookup threads do not panic");
+        Ok(())
+    }
+
+    fn locate_chunk<K: AsRef<[u8]>>(&self, keys: &[K], out: &mut [u32]) {
+        for (k, o) in keys.iter().zip(out.iter_mut()) {
+            *o = self.continuum.owner_of(self.hasher.hash(k.as_ref()));
+        }
+    }
+
+    /// Share of the hash space owned by each node, in node-index order; sums to 1.
+    pub fn distribution(&self) -> Vec<f64> {
+        let mut share = vec![0f64; self.nodes.len()];
+        let len = self.continuum.len();
+        if len == 0 {
+            return share;
+        }
+        const SPACE: f64 = 18_446_744_073_709_551_616.0; // 2^64
+        let mut pos = 0;
+        while pos < len {
+            let v = self.continuum.point(pos);
+            // Only the first point of a run of equal values owns the arc ending at it.
+            let arc = match self.continuum.prev_distinct(v) {
+                None => SPACE,
+                Some(p) => v.wrapping_sub(p) as f64,
+            };
+            share[self.continuum.owner(pos) as usize] += arc / SPACE;
+            while pos < len && self.continuum.point(pos) == v {
+                pos += 1;
+            }
+        }
+        share
+    }
+
+    /// Approximate heap memory held by the ring, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.continuum.memory_bytes()
+            + self
+                .nodes
+                .iter()
+                .map(|n| n.points.len() * 8 + n.name.len() + std::mem::size_of::<Node>())
+                .sum::<usize>()
+    }
+
+    /// Ranges of ring positions `(lo, hi]` whose owner may change when `name`'s points are added
+    /// to (or removed from) `self`; `self` must contain `name`'s points. Wrapping arcs are split.
+    fn arcs_of(&self, name: &str) -> Vec<(std::ops::Bound<u64>, u64)> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let Some(i) = self.node_index(name) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut last = None;
+        for &v in self.nodes[i].points.iter() {
+            if last == Some(v) {
+                continue;
+            }
+            last = Some(v);
+            match self.continuum.prev_distinct(v) {
+                None => return vec![(Unbounded, u64::MAX)],
+                Some(p) if p < v => out.push((Excluded(p), v)),
+                Some(p) => {
+                    if p < u64::MAX {
+                        out.push((Excluded(p), u64::MAX));
+                    }
+                    out.push((Unbounded, v));
+                }
+            }
+        }
+        out
+    }
+}
