@@ -1,0 +1,206 @@
+//! Property tests of the ring: the consistent-hashing guarantees and exact migration plans.
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use ringpax_core::ring::{Ring, RingError, TrackedRing};
+
+fn node_names() -> impl Strategy<Value = Vec<String>> {
+    proptest::collection::btree_set("[a-z0-9.]{1,8}", 1..8).prop_map(|s| s.into_iter().collect())
+}
+
+fn keys() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..12), 1..200)
+}
+
+fn build(nodes: &[String], replicas: u32) -> TrackedRing<Vec<u8>> {
+    let mut r = TrackedRing::new(Ring::new(replicas).unwrap());
+    for n in nodes {
+        r.add_node(n, 1 + (n.len() as u32 % 3)).unwrap();
+    }
+    r
+}
+
+fn owners(r: &TrackedRing<Vec<u8>>, keys: &[Vec<u8>]) -> BTreeMap<Vec<u8>, String> {
+    keys.iter()
+        .map(|k| (k.clone(), r.ring().get(k).unwrap().to_owned()))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn add_node_moves_only_to_the_new_node_and_reports_exactly_the_moved_keys(
+        nodes in node_names(), ks in keys(), newcomer in "[A-Z]{1,6}", replicas in 1u32..40,
+    ) {
+        let mut r = build(&nodes, replicas);
+        for k in &ks { r.add(k.clone()).unwrap(); }
+        let before = owners(&r, &ks);
+        let plan = r.add_node(&newcomer, 2).unwrap();
+        let after = owners(&r, &ks);
+        let changed: BTreeSet<Vec<u8>> =
+            ks.iter().filter(|k| before[*k] != after[*k]).cloned().collect();
+        let planned: BTreeSet<Vec<u8>> = plan.iter().map(|m| m.key.clone()).collect();
+        prop_assert_eq!(planned.len(), plan.len(), "a key appears twice in the plan");
+        prop_assert_eq!(&changed, &planned);
+        for m in &plan {
+            prop_assert_eq!(&*m.target, newcomer.as_str());
+            prop_assert_eq!(&*m.source, before[&m.key].as_str());
+        }
+    }
+
+    #[test]
+    fn remove_node_moves_only_keys_of_the_removed_node(
+        nodes in node_names(), ks in keys(), pick in any::<prop::sample::Index>(), replicas in 1u32..40,
+    ) {
+        prop_assume!(nodes.len() >= 2);
+        let mut r = build(&nodes, replicas);
+        for k in &ks { r.add(k.clone()).unwrap(); }
+        let gone = pick.get(&nodes).clone();
+        let before = owners(&r, &ks);
+        let plan = r.remove_node(&gone).unwrap();
+        let after = owners(&r, &ks);
+        let changed: BTreeSet<Vec<u8>> =
+            ks.iter().filter(|k| before[*k] != after[*k]).cloned().collect();
+        let from_gone: BTreeSet<Vec<u8>> =
+            ks.iter().filter(|k| before[*k] == gone).cloned().collect();
+        prop_assert_eq!(&changed, &from_gone);
+        let planned: BTreeSet<Vec<u8>> = plan.iter().map(|m| m.key.clone()).collect();
+        prop_assert_eq!(&planned, &changed);
+        for m in &plan {
+            prop_assert_eq!(&*m.source, gone.as_str());
+            prop_assert_eq!(&*m.target, after[&m.key].as_str());
+        }
+    }
+
+    #[test]
+    fn get_nodes_is_a_distinct_preference_list_starting_at_get(
+        nodes in node_names(), ks in keys(), n in 0usize..10,
+    ) {
+        let r = build(&nodes, 16);
+        for k in &ks {
+            let pref = r.ring().get_nodes(k, n).unwrap();
+            prop_assert_eq!(pref.len(), n.min(nodes.len()));
+            let distinct: BTreeSet<&str> = pref.iter().copied().collect();
+            prop_assert_eq!(distinct.len(), pref.len());
+            if n > 0 {
+                prop_assert_eq!(pref[0], r.ring().get(k).unwrap());
+            }
+            // A longer list extends a shorter one.
+            let longer = r.ring().get_nodes(k, n + 1).unwrap();
+            prop_assert_eq!(&longer[..pref.len()], &pref[..]);
+        }
+    }
+
+    #[test]
+    fn placement_is_independent_of_insertion_order(
+        nodes in node_names(), ks in keys(), seed in any::<u64>(),
+    ) {
+        let mut shuffled = nodes.clone();
+        // Fisher-Yates with a tiny LCG: deterministic per seed.
+        let mut s = seed;
+        for i in (1..shuffled.len()).rev() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(i, (s >> 33) as usize % (i + 1));
+        }
+        let a = build(&nodes, 8);
+        let b = build(&shuffled, 8);
+        prop_assert_eq!(owners(&a, &ks), owners(&b, &ks));
+    }
+
+    #[test]
+    fn tracking_is_a_set(ks in keys(), extra in keys()) {
+        let mut r = build(&["a".into(), "b".into(), "c".into()], 8);
+        for k in ks.iter().chain(ks.iter()) { r.add(k.clone()).unwrap(); }
+        let distinct: BTreeSet<Vec<u8>> = ks.iter().cloned().collect();
+        prop_assert_eq!(r.tracked_len(), distinct.len());
+        let listed: BTreeSet<Vec<u8>> = r.keys(None).unwrap().into_iter().cloned().collect();
+        prop_assert_eq!(&listed, &distinct);
+        let per_node: usize = ["a", "b", "c"].iter().map(|n| r.keys(Some(n)).unwrap().len()).sum();
+        prop_assert_eq!(per_node, distinct.len());
+        for k in &extra {
+            if !distinct.contains(k) {
+                let err = r.remove(k, |k| format!("{k:?}")).unwrap_err();
+                prop_assert!(matches!(err, RingError::UnknownKey(_)));
+            }
+        }
+        for k in &distinct { r.remove(k, |k| format!("{k:?}")).unwrap(); }
+        prop_assert_eq!(r.tracked_len(), 0);
+    }
+}
+
+fn hundred_nodes() -> Ring {
+    let mut r = Ring::new(160).unwrap();
+    for i in 0..100 {
+        r.add_node(&format!("node-{i}"), 1).unwrap();
+    }
+    r
+}
+
+#[test]
+fn balance_with_100_nodes_of_160_replicas() {
+    let r = hundred_nodes();
+    let share = r.distribution();
+    let sum: f64 = share.iter().sum();
+    assert!((sum - 1.0).abs() < 1e-9, "shares sum to {sum}");
+    let peak = share.iter().cloned().fold(0.0, f64::max) * share.len() as f64;
+    assert!(peak < 1.35, "peak-to-average share {peak:.3} >= 1.35");
+}
+
+#[test]
+fn adding_a_node_moves_about_one_in_n_plus_one_keys() {
+    let mut r = TrackedRing::new(hundred_nodes());
+    for i in 0..100_000u32 {
+        r.add(i.to_le_bytes().to_vec()).unwrap();
+    }
+    let moved = r.add_node("newcomer", 1).unwrap().len() as f64 / 100_000.0;
+    let ideal = 1.0 / 101.0;
+    assert!(
+        (moved - ideal).abs() / ideal < 0.30,
+        "moved {moved:.5}, ideal {ideal:.5}"
+    );
+}
+
+#[test]
+fn errors_name_the_problem() {
+    assert_eq!(Ring::new(0).unwrap_err(), RingError::InvalidReplicas(0));
+    let mut r = Ring::new(4).unwrap();
+    assert_eq!(r.get(b"k").unwrap_err(), RingError::EmptyRing);
+    assert_eq!(r.add_node("", 1).unwrap_err(), RingError::EmptyNodeName);
+    assert_eq!(r.add_node("a", 0).unwrap_err(), RingError::InvalidWeight(0));
+    r.add_node("a", 1).unwrap();
+    assert_eq!(
+        r.add_node("a", 1).unwrap_err(),
+        RingError::DuplicateNode("a".into())
+    );
+    assert_eq!(
+        r.remove_node("zz").unwrap_err(),
+        RingError::UnknownNode("zz".into())
+    );
+    let mut big = Ring::new(1 << 20).unwrap();
+    assert!(
+        big.add_node("b", 1 << 10)
+            .unwrap_err()
+            .to_string()
+            .contains("points")
+    );
+    let mut t = TrackedRing::new(r);
+    t.add(b"k".to_vec()).unwrap();
+    assert!(matches!(
+        t.remove_node("a").unwrap_err(),
+        RingError::WouldOrphanKeys { keys: 1, .. }
+    ));
+}
+
+#[test]
+fn locate_many_matches_single_lookups_serial_and_parallel() {
+    let r = hundred_nodes();
+    for n in [10usize, 100_000] {
+        let ks: Vec<Vec<u8>> = (0..n).map(|i| format!("k{i}").into_bytes()).collect();
+        let mut out = vec![0u32; n];
+        r.locate_many(&ks, &mut out).unwrap();
+        for (k, o) in ks.iter().zip(&out) {
+            assert_eq!(*o as usize, r.get_index(k).unwrap());
+        }
+    }
+}
