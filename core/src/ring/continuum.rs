@@ -22,6 +22,48 @@ impl Continuum {
         pairs.sort_unstable();
         let points: Vec<u64> = pairs.iter().map(|p| p.0).collect();
         let owners: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+        Continuum::from_sorted(points, owners)
+    }
+
+    /// This continuum with owner `at` inserted: `new_points` (sorted) belong to it, and every
+    /// existing owner index `>= at` shifts up by one. Linear: a merge, no sort.
+    pub(crate) fn with_owner_inserted(&self, at: u32, new_points: &[u64]) -> Self {
+        let total = self.points.len() + new_points.len();
+        let mut points = Vec::with_capacity(total);
+        let mut owners = Vec::with_capacity(total);
+        let shift = |o: u32| if o >= at { o + 1 } else { o };
+        let (mut i, mut j) = (0, 0);
+        while i < self.points.len() || j < new_points.len() {
+            let take_old = j == new_points.len()
+                || (i < self.points.len()
+                    && (self.points[i], shift(self.owners[i])) < (new_points[j], at));
+            if take_old {
+                points.push(self.points[i]);
+                owners.push(shift(self.owners[i]));
+                i += 1;
+            } else {
+                points.push(new_points[j]);
+                owners.push(at);
+                j += 1;
+            }
+        }
+        Continuum::from_sorted(points, owners)
+    }
+
+    /// This continuum without owner `at`'s points; owner indexes above `at` shift down by one.
+    pub(crate) fn with_owner_removed(&self, at: u32) -> Self {
+        let mut points = Vec::with_capacity(self.points.len());
+        let mut owners = Vec::with_capacity(self.points.len());
+        for (&p, &o) in self.points.iter().zip(&self.owners) {
+            if o != at {
+                points.push(p);
+                owners.push(if o > at { o - 1 } else { o });
+            }
+        }
+        Continuum::from_sorted(points, owners)
+    }
+
+    fn from_sorted(points: Vec<u64>, owners: Vec<u32>) -> Self {
         let bits = usize::BITS - points.len().max(2).leading_zeros();
         let bits = bits.clamp(1, MAX_INDEX_BITS);
         let shift = 64 - bits;

@@ -51,8 +51,8 @@ impl<K: AsRef<[u8]> + Eq + Clone> TrackedRing<K> {
         self.tracked
     }
 
-    /// Track `key`; returns the node that owns it. Tracking a key twice is a no-op.
-    pub fn add(&mut self, key: K) -> Result<&str, RingError> {
+    /// Track `key`; returns the index of the node that owns it. Tracking a key twice is a no-op.
+    pub fn add(&mut self, key: K) -> Result<usize, RingError> {
         let h = self.ring.hash(key.as_ref());
         let node = self.ring.locate_hash(h).ok_or(RingError::EmptyRing)?;
         let bucket = self.keys.entry(h).or_default();
@@ -60,7 +60,7 @@ impl<K: AsRef<[u8]> + Eq + Clone> TrackedRing<K> {
             bucket.push(key);
             self.tracked += 1;
         }
-        Ok(self.ring.node_name(node).unwrap_or_default())
+        Ok(node)
     }
 
     /// True when `key` is tracked.
@@ -109,6 +109,31 @@ impl<K: AsRef<[u8]> + Eq + Clone> TrackedRing<K> {
         self.ring.add_node(name, weight)?;
         let arcs = self.ring.arcs_of(name);
         Ok(self.plan(&before, &arcs))
+    }
+
+    /// Add many nodes at once. With no tracked keys this is one rebuild; otherwise the nodes
+    /// join one after another and the plans are concatenated (a key may move more than once).
+    /// Nothing is added unless every node is valid.
+    pub fn add_nodes<'a>(
+        &mut self,
+        nodes: impl IntoIterator<Item = (&'a str, u32)>,
+    ) -> Result<Vec<Move<K>>, RingError> {
+        let nodes: Vec<(&str, u32)> = nodes.into_iter().collect();
+        if self.tracked == 0 {
+            self.ring.add_nodes(nodes)?;
+            return Ok(Vec::new());
+        }
+        for (i, &(name, weight)) in nodes.iter().enumerate() {
+            self.ring.check_new_node(name, weight)?;
+            if nodes[..i].iter().any(|&(n, _)| n == name) {
+                return Err(RingError::DuplicateNode(name.to_owned()));
+            }
+        }
+        let mut moves = Vec::new();
+        for (name, weight) in nodes {
+            moves.extend(self.add_node(name, weight)?);
+        }
+        Ok(moves)
     }
 
     /// Remove a node; returns every tracked key whose owner changed (all of them leave `name`).
