@@ -68,6 +68,8 @@ class RedisServer:
     """
 
     def __init__(self, port: Optional[int] = None, extra_args: Optional[List[str]] = None) -> None:
+        self._auto_port = port is None
+        self._started_once = False
         self.port = port or free_port()
         self.extra_args = list(extra_args or [])
         self.dir = tempfile.mkdtemp(prefix="ringpax-redis-")
@@ -91,6 +93,19 @@ class RedisServer:
         """Start the server (on the same port as before, if it ran already) and wait for PING."""
         if self.running():
             return self
+        for attempt in range(3):
+            try:
+                self._start_once(timeout)
+                self._started_once = True
+                return self
+            except RedisServerError:
+                # A port picked by free_port() can be taken by someone else before we bind it.
+                if not self._auto_port or self._started_once or attempt == 2:
+                    raise
+                self.port = free_port()
+        return self
+
+    def _start_once(self, timeout: float) -> None:
         args = [
             redis_server_path(),
             "--port", str(self.port),
@@ -114,7 +129,7 @@ class RedisServer:
                     f"redis-server on port {self.port} exited at start: {err}{self._log_tail()}"
                 )
             if _ping(self.port):
-                return self
+                return
             time.sleep(0.01)
         self.kill()
         raise RedisServerError(
@@ -201,3 +216,17 @@ class RedisServer:
     def __repr__(self) -> str:
         state = "running" if self.running() else "stopped"
         return f"RedisServer(port={self.port}, {state})"
+
+
+def start_servers(count: int = 1) -> List[RedisServer]:
+    """Start ``count`` private servers (raising :class:`RedisServerMissing` without redis-server);
+    on a failure the ones already started are closed."""
+    servers: List[RedisServer] = []
+    try:
+        for _ in range(count):
+            servers.append(RedisServer().start())
+    except BaseException:
+        for srv in servers:
+            srv.close()
+        raise
+    return servers
