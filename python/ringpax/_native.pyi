@@ -2,10 +2,14 @@
 
 from typing import Iterable, Sequence, Union
 
+from typing_extensions import disjoint_base
+
+__all__ = ["ConsistentHash", "__version__"]
 __version__: str
 
 _Key = Union[str, bytes]
 
+@disjoint_base
 class ConsistentHash:
     def __new__(
         cls,
@@ -24,7 +28,7 @@ class ConsistentHash:
     @property
     def tracked(self) -> int: ...
     def __len__(self) -> int: ...
-    def __contains__(self, node: object) -> bool: ...
+    def __contains__(self, node: object, /) -> bool: ...
     def hash(self, key: _Key) -> int: ...
     def get(self, key: _Key) -> str: ...
     def get_nodes(self, key: _Key, n: int) -> list[str]: ...

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""ringpax vs uhashring 2.5, side by side in one process, same nodes and keys. Prints ratios.
+
+    .venv/bin/python benches/python_ring.py [--nodes 100] [--keys 1000000]
+
+Timing uses the best of several repeats (time.perf_counter) to damp noise on shared machines;
+quote the ratios, not the absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from typing import Callable
+
+from uhashring import HashRing
+
+from ringpax import ConsistentHash
+
+
+def best(fn: Callable[[], object], repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nodes", type=int, default=100)
+    ap.add_argument("--keys", type=int, default=1_000_000)
+    ap.add_argument("--single-keys", type=int, default=100_000)
+    args = ap.parse_args()
+    nodes = [f"10.0.{i // 256}.{i % 256}:11211" for i in range(args.nodes)]
+    keys = [f"user:{i}" for i in range(args.keys)]
+    single = keys[: args.single_keys]
+
+    ours = ConsistentHash(160, *nodes)
+    theirs = HashRing(nodes=nodes, vnodes=160)
+    rows = []
+
+    get, get_node = ours.get, theirs.get_node
+    t_ours = best(lambda: [get(k) for k in single])
+    t_theirs = best(lambda: [get_node(k) for k in single], repeat=3)
+    rows.append(("get(key), Python loop", len(single), t_ours, t_theirs))
+
+    t_ours = best(lambda: ours.get_many(keys), repeat=5)
+    t_theirs = best(lambda: [get_node(k) for k in keys], repeat=1)
+    rows.append((f"get_many({args.keys:,} keys) vs loop", len(keys), t_ours, t_theirs))
+
+    t_ours = best(lambda: ConsistentHash(160, *nodes))
+    t_theirs = best(lambda: HashRing(nodes=nodes, vnodes=160), repeat=2)
+    rows.append((f"build {args.nodes} nodes x 160", 1, t_ours, t_theirs))
+
+    big = [f"10.1.{i // 256}.{i % 256}:11211" for i in range(1000)]
+    ours_big = ConsistentHash(160, *big)
+    theirs_big = HashRing(nodes=big, vnodes=160)
+
+    def ours_add() -> None:
+        ours_big.add_node("newcomer")
+        ours_big.remove_node("newcomer")
+
+    def theirs_add() -> None:
+        theirs_big.add_node("newcomer")
+        theirs_big.remove_node("newcomer")
+
+    t_ours = best(ours_add, repeat=5)
+    t_theirs = best(theirs_add, repeat=2)
+    rows.append(("add+remove 1 node, 1000-node ring", 1, t_ours, t_theirs))
+
+    print(f"{'operation':<38} {'ringpax':>12} {'uhashring':>12} {'speed-up':>9}")
+    for name, n, a, b in rows:
+        unit = "ns/key" if n > 1 else "ms"
+        scale = 1e9 / n if n > 1 else 1e3
+        print(f"{name:<38} {a * scale:>9.1f} {unit:<2} {b * scale:>9.1f} {unit:<2} {b / a:>8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
