@@ -3,13 +3,16 @@ use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, 
 use ringpax_core::ring::{KeyHasher, Ring};
 
 fn keys(n: usize) -> Vec<Vec<u8>> {
-    (0..n).map(|i| format!("user:{i:08}").into_bytes()).collect()
+    (0..n)
+        .map(|i| format!("user:{i:08}").into_bytes())
+        .collect()
 }
 
 fn ring(nodes: usize, replicas: u32, hasher: KeyHasher) -> Ring {
     let mut r = Ring::with_hasher(replicas, hasher).unwrap();
     for i in 0..nodes {
-        r.add_node(&format!("10.0.{}.{}:11211", i / 256, i % 256), 1).unwrap();
+        r.add_node(&format!("10.0.{}.{}:11211", i / 256, i % 256), 1)
+            .unwrap();
     }
     r
 }
@@ -44,14 +47,29 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
+/// Building a whole ring at once (what `ConsistentHash(160, *nodes)` and C callers adding nodes
+/// in a batch do), and adding one node to a 1000-node ring.
 fn build(c: &mut Criterion) {
     let mut g = c.benchmark_group("build");
     g.sample_size(10);
-    for nodes in [10usize, 100, 1000] {
+    for nodes in [10usize, 100, 1000, 10_000] {
+        let names: Vec<String> = (0..nodes).map(|i| format!("node-{i}")).collect();
         g.bench_function(BenchmarkId::from_parameter(nodes), |b| {
-            b.iter(|| ring(nodes, 160, KeyHasher::Blake3))
+            b.iter(|| {
+                let mut r = Ring::new(160).unwrap();
+                r.add_nodes(names.iter().map(|n| (n.as_str(), 1))).unwrap();
+                r
+            })
         });
     }
+    let base = ring(1000, 160, KeyHasher::Blake3);
+    g.bench_function("add-one-node-to-1000", |b| {
+        b.iter(|| {
+            let mut r = base.clone();
+            r.add_node("newcomer", 1).unwrap();
+            r
+        })
+    });
     g.finish();
 }
 
