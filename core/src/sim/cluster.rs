@@ -146,10 +146,15 @@ struct Slot<V> {
 /// # Liveness
 /// Safety never depends on timing; progress does. Once faults stop (every node up, no
 /// partition, no loss), proposers retry with randomised, exponentially growing backoff, so
-/// dueling proposers separate quickly: in `tests/sim_liveness.rs`, 2–3 proposers after a
-/// random fault period decide within 12 ballots of the heal in all 2,000 seeds tried, and
-/// within 4 in the large majority. With loss continuing at rate `p`, each ballot still succeeds
-/// with a probability bounded away from 0, so the expected number of ballots stays finite.
+/// dueling proposers drift apart and one of them completes both phases alone.
+///
+/// Bound (tested in `tests/sim_liveness.rs`): with 2–3 proposers kept apart by a total
+/// partition during a random fault period, the first decision comes within **K = 8 ballots**
+/// (all proposers together) after the heal. Measured over 10,000 seeds: at most 5, and 86%
+/// within 2 (the ballot in flight at the heal often finishes by itself). In ticks it is a few
+/// round trips plus at most one backoff (`Timing::backoff_max`). With loss `p` continuing, each
+/// ballot still succeeds with a probability bounded away from 0, so the number of ballots is
+/// geometric; `SimConfig::max_rounds` turns a hopeless run into [`SimError::NoQuorum`].
 pub struct Sim<V> {
     config: SimConfig,
     paxos: Config,
