@@ -8,10 +8,12 @@
 //! body runs under `catch_unwind`, and NULL pointers are reported as `RINGPAX_STATUS_NULL_ARGUMENT`.
 #![allow(clippy::missing_safety_doc, non_camel_case_types)]
 
+mod algorithms;
 mod error;
 mod ring;
 
 pub use error::ringpax_status;
+pub use algorithms::*;
 pub use ring::*;
 
 use std::ffi::c_char;

@@ -2,6 +2,7 @@
 //! to bytes and back, core errors to the `ringpax.errors` classes, and when to release the GIL.
 use pyo3::prelude::*;
 
+mod algorithms;
 mod errors;
 mod ring;
 
@@ -9,5 +10,6 @@ mod ring;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<ring::ConsistentHash>()?;
+    algorithms::register(m)?;
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! [`Ring`] is placement only and is cheap to clone into a snapshot; [`TrackedRing`] adds the
 //! set of tracked keys and computes exact migration plans when membership changes.
 
+pub mod algorithms;
 mod continuum;
 mod error;
 mod hash;

@@ -1,0 +1,1 @@
+//! C ABI for JumpHash, Rendezvous and Maglev (work in progress).
