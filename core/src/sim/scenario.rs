@@ -42,8 +42,8 @@ impl Scenario {
     /// - loss up to 40%, duplication up to 20% in half the runs, one-way delays `1..=d` with
     ///   `d` up to 8 (reordering);
     /// - during a fault window: crash and restart of up to a minority of nodes, and in half the
-    ///   runs a partition into two random groups; all healed by `heal_at`. Loss and
-    ///   duplication continue after it.
+    ///   runs a partition into two random groups (sometimes replaced later by another); all
+    ///   healed by `heal_at`. Loss and duplication continue after it.
     pub fn random(seed: u64) -> Scenario {
         let mut rng = SimRng::new(seed ^ 0x5EED_5CE7_A410_0001);
         let n = [3u32, 5, 7][rng.below(3) as usize];
@@ -84,9 +84,14 @@ impl Scenario {
             faults.push((back, Fault::Restart(node)));
         }
         if rng.chance(0.5) {
-            let (a, b): (Vec<NodeId>, Vec<NodeId>) = (0..n).partition(|_| rng.chance(0.5));
-            let at = rng.below(window);
-            faults.push((at, Fault::Partition(vec![a, b])));
+            // One partition, and in half of those runs a different one later.
+            let splits = rng.between(1, 2);
+            let mut at = rng.below(window);
+            for _ in 0..splits {
+                let (a, b): (Vec<NodeId>, Vec<NodeId>) = (0..n).partition(|_| rng.chance(0.5));
+                faults.push((at, Fault::Partition(vec![a, b])));
+                at = rng.between(at, window);
+            }
         }
         faults.push((window, Fault::Heal));
         let mut config = SimConfig::new(n, seed);
