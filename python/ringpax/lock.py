@@ -118,20 +118,20 @@ OnLost = Callable[["Lease"], object]
 
 # KEYS: lock, fence counter, waiters flag.
 # ARGV: token, ttl ms, value this holder already has ("" if none), waiters-flag ttl ms ("0": none).
-# The counter is incremented first, so the uncontended path is INCR + SET NX; a failed attempt
-# burns a number, which keeps tokens strictly increasing (gaps are allowed).
 # Returns the fence (an integer) when acquired, also when the key already carries this very token
 # (a client-side retry of an attempt whose reply was lost); {2, pttl} when the caller already
 # holds the lock under an earlier acquisition; {0, pttl} when someone else holds it (and, for a
-# blocking attempt, flags that someone waits, so the release wakes it).
+# blocking attempt, flags that someone waits, so that the release wakes it). The counter is only
+# incremented by successful acquisitions, so the tokens of one name are 1, 2, 3, ...
 _ACQUIRE_LUA = """
-local fence = redis.call('INCR', KEYS[2])
-if redis.call('SET', KEYS[1], ARGV[1] .. ':' .. fence, 'NX', 'PX', ARGV[2]) then
+local v = redis.call('GET', KEYS[1])
+if not v then
+  local fence = redis.call('INCR', KEYS[2])
+  redis.call('SET', KEYS[1], ARGV[1] .. ':' .. fence, 'PX', ARGV[2])
   return fence
 end
-local v = redis.call('GET', KEYS[1])
 local prefix = ARGV[1] .. ':'
-if v and string.sub(v, 1, #prefix) == prefix then
+if string.sub(v, 1, #prefix) == prefix then
   return tonumber(string.sub(v, #prefix + 1))
 end
 local pttl = redis.call('PTTL', KEYS[1])

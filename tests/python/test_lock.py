@@ -102,7 +102,7 @@ def test_fencing_tokens_strictly_increase_across_objects_and_clients(
         assert lock.fencing_token is not None
         tokens.append(lock.fencing_token)
         lock.release()
-    assert all(a < b for a, b in zip(tokens, tokens[1:]))
+    assert tokens == list(range(1, 21))  # only successful acquisitions take a number
     other.close()
 
 
