@@ -380,8 +380,8 @@ impl<V: Clone + Eq + Debug> Sim<V> {
         self.push(at.max(self.now), EventKind::Fault(fault));
     }
 
-    /// Crash `node`: its proposer, learner and unpersisted nothing are lost; messages to it are
-    /// dropped until it restarts. No-op if already down.
+    /// Crash `node`: everything but its persisted acceptor state (proposer, learner, timers) is
+    /// lost, and messages to it are dropped until it restarts. No-op if already down.
     pub fn crash(&mut self, node: NodeId) -> Result<(), SimError> {
         self.slot(node)?;
         let slot = &mut self.slots[node as usize];
@@ -640,10 +640,16 @@ impl<V: Clone + Eq + Debug> Sim<V> {
                 let slot = &self.slots[node as usize];
                 if slot.node.is_some() && slot.incarnation == incarnation {
                     self.stats.timeouts += 1;
-                    let before = self.stats.rounds;
+                    let (rounds, mark) = (self.stats.rounds, self.trace.len());
                     self.node_step(node, Input::Timeout(token))?;
-                    if self.stats.rounds > before {
-                        self.record(TraceKind::Retry { node });
+                    if self.stats.rounds > rounds
+                        && self.config.trace
+                        && self.trace.len() < self.config.trace_limit
+                    {
+                        // Before whatever the new ballot sent.
+                        let tick = self.now;
+                        let kind = TraceKind::Retry { node };
+                        self.trace.insert(mark, TraceEvent { tick, kind });
                     }
                 }
             }
