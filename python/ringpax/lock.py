@@ -473,6 +473,8 @@ class Lease:
             self.lock.release()
         except LockNotOwnedError:
             return False
+        finally:
+            _registry_prune(self.lock.client, self.lock.name)
         return True
 
     def __bool__(self) -> bool:
@@ -1124,10 +1126,11 @@ class Redlock(_HolderTable):
         return self.validity > 0.0
 
     def close(self) -> None:
-        """Stop the per-server worker threads (the lock is unusable afterwards)."""
+        """Stop the per-server worker threads (a later call starts new ones)."""
         with self._executors_mutex:
             if self._executors is not None:
                 _shutdown_executors(self._executors)
+                self._executors = None
 
     def __enter__(self) -> "Redlock":
         if not self.acquire(True, self.blocking_timeout):

@@ -219,3 +219,15 @@ def test_article_functions_state_machine(server: RedisServer) -> None:
     finally:
         for c in [*ArticleFunctions.clients.values(), ArticleFunctions.admin]:
             c.close()
+
+
+def test_lease_release(redis_url: str, client: Any) -> None:
+    before = len(lockmod._registry)
+    lease = acquire_lock("lease", 60)
+    assert lease
+    assert other_thread(lease.release) is False  # only its holder can release it
+    assert lease.owned()
+    assert lease.release() is True
+    assert lease.release() is False and not lease.owned()
+    assert client.exists(key_of("lease")) == 0
+    assert len(lockmod._registry) == before

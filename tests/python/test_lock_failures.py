@@ -192,6 +192,9 @@ def test_redlock_on_three_servers(trio: List[RedisServer]) -> None:
     with rival:
         assert rival.owned()
     lock.close()
+    assert lock.acquire(blocking=False)  # close() only stopped the worker threads
+    lock.release()
+    lock.close()
     rival.close()
 
 
