@@ -204,3 +204,128 @@ fn locate_many_matches_single_lookups_serial_and_parallel() {
         }
     }
 }
+
+mod bounded {
+    use super::*;
+    use ringpax_core::ring::Move;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(u16),
+        Remove(u16),
+        AddNode(u8, u32),
+        RemoveNode(u8),
+    }
+
+    fn ops() -> impl Strategy<Value = Vec<Op>> {
+        proptest::collection::vec(
+            prop_oneof![
+                6 => any::<u16>().prop_map(|k| Op::Add(k % 400)),
+                3 => any::<u16>().prop_map(|k| Op::Remove(k % 400)),
+                1 => (0u8..12, 1u32..3).prop_map(|(n, w)| Op::AddNode(n, w)),
+                1 => (0u8..12).prop_map(Op::RemoveNode),
+            ],
+            1..250,
+        )
+    }
+
+    fn key(k: u16) -> Vec<u8> {
+        format!("key-{k}").into_bytes()
+    }
+
+    fn assignment(r: &TrackedRing<Vec<u8>>) -> BTreeMap<Vec<u8>, String> {
+        r.keys(None)
+            .unwrap()
+            .into_iter()
+            .map(|k| {
+                let i = r.assigned(k).unwrap();
+                (k.clone(), r.ring().node_name(i).unwrap().to_owned())
+            })
+            .collect()
+    }
+
+    fn check_plan(
+        before: &BTreeMap<Vec<u8>, String>,
+        after: &BTreeMap<Vec<u8>, String>,
+        plan: &[Move<Vec<u8>>],
+    ) {
+        let moved: BTreeSet<Vec<u8>> = before
+            .iter()
+            .filter(|(k, n)| after.get(*k).is_some_and(|m| m != *n))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let planned: BTreeSet<Vec<u8>> = plan.iter().map(|m| m.key.clone()).collect();
+        assert_eq!(planned.len(), plan.len(), "a key is reported twice");
+        assert_eq!(
+            moved, planned,
+            "plan differs from the keys whose node changed"
+        );
+        for m in plan {
+            assert_eq!(&*m.source, before[&m.key]);
+            assert_eq!(&*m.target, after[&m.key]);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn bound_holds_and_plans_are_exact_after_every_step(ops in ops(), factor in 1.0f64..2.0) {
+            let mut r = TrackedRing::with_bounded_loads(Ring::new(16).unwrap(), factor).unwrap();
+            r.add_node("seed", 1).unwrap();
+            for op in ops {
+                let before = assignment(&r);
+                let plan = match op {
+                    Op::Add(k) => { r.add(key(k)).unwrap(); Vec::new() }
+                    Op::Remove(k) => match r.remove(&key(k), |k| format!("{k:?}")) {
+                        Ok(p) => p,
+                        Err(e) => { prop_assert!(!before.contains_key(&key(k)), "{e}"); Vec::new() }
+                    },
+                    Op::AddNode(n, w) => r.add_node(&format!("n{n}"), w).unwrap_or_default(),
+                    Op::RemoveNode(n) => r.remove_node(&format!("n{n}")).unwrap_or_default(),
+                };
+                let after = assignment(&r);
+                check_plan(&before, &after, &plan);
+                let bound = r.load_bound().unwrap();
+                let expect = ((factor * r.tracked_len() as f64) / r.ring().node_count() as f64).ceil() as usize;
+                prop_assert_eq!(bound, expect);
+                let loads = r.loads();
+                prop_assert_eq!(loads.iter().sum::<usize>(), r.tracked_len());
+                prop_assert!(loads.iter().all(|&l| l <= bound), "loads {:?} over bound {}", loads, bound);
+                for n in r.ring().nodes() {
+                    let listed = r.keys(Some(n)).unwrap().len();
+                    prop_assert_eq!(listed, loads[r.ring().node_index(n).unwrap()]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn moves_stay_close_to_plain_hashing() {
+        let mut plain = TrackedRing::new(hundred_nodes());
+        let mut bounded = TrackedRing::with_bounded_loads(hundred_nodes(), 1.25).unwrap();
+        for i in 0..50_000u32 {
+            plain.add(i.to_le_bytes().to_vec()).unwrap();
+            bounded.add(i.to_le_bytes().to_vec()).unwrap();
+        }
+        let loads = bounded.loads();
+        assert!(*loads.iter().max().unwrap() <= bounded.load_bound().unwrap());
+        let p = plain.add_node("newcomer", 1).unwrap().len();
+        let b = bounded.add_node("newcomer", 1).unwrap().len();
+        eprintln!("add_node: plain moved {p}, bounded moved {b}");
+        assert!(b > 0 && p > 0);
+        assert!(b as f64 <= p as f64 * 3.0, "bounded moved {b}, plain {p}");
+        let p = plain.remove_node("node-7").unwrap().len();
+        let b = bounded.remove_node("node-7").unwrap().len();
+        assert!(b as f64 <= p as f64 * 3.0, "bounded moved {b}, plain {p}");
+    }
+
+    #[test]
+    fn bad_load_factors_are_refused() {
+        for f in [0.5, 0.99, f64::NAN, f64::INFINITY, -1.0] {
+            let err =
+                TrackedRing::<Vec<u8>>::with_bounded_loads(Ring::new(8).unwrap(), f).unwrap_err();
+            assert!(err.to_string().contains("load_factor"), "{err}");
+        }
+    }
+}

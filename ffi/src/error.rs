@@ -72,7 +72,8 @@ impl From<RingError> for Failure {
             RingError::EmptyNodeName
             | RingError::InvalidReplicas(_)
             | RingError::InvalidWeight(_)
-            | RingError::TooManyPoints { .. } => ringpax_status::InvalidArgument,
+            | RingError::TooManyPoints { .. }
+            | RingError::InvalidLoadFactor(_) => ringpax_status::InvalidArgument,
         };
         Failure::new(status, e.to_string())
     }

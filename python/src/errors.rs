@@ -31,7 +31,8 @@ pub fn ring(py: Python<'_>, err: RingError) -> PyErr {
         RingError::EmptyNodeName
         | RingError::InvalidReplicas(_)
         | RingError::InvalidWeight(_)
-        | RingError::TooManyPoints { .. } => "InvalidArgumentError",
+        | RingError::TooManyPoints { .. }
+        | RingError::InvalidLoadFactor(_) => "InvalidArgumentError",
     };
     raise(py, class, err.to_string())
 }

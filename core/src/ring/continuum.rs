@@ -17,26 +17,41 @@ pub(crate) struct Continuum {
 }
 
 impl Continuum {
-    /// Build from `(point, owner)` pairs in any order.
-    pub(crate) fn from_pairs(mut pairs: Vec<(u64, u32)>) -> Self {
-        pairs.sort_unstable();
-        let points: Vec<u64> = pairs.iter().map(|p| p.0).collect();
-        let owners: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+    /// Build from `(point, tie rank, owner)` entries in any order; equal points are ordered by
+    /// tie rank.
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: Vec<(u64, u32)>) -> Self {
+        Continuum::from_entries(pairs.into_iter().map(|(p, o)| (p, o as u64, o)).collect())
+    }
+
+    /// Build from `(point, tie rank, owner)` entries in any order; equal points are ordered by
+    /// tie rank.
+    pub(crate) fn from_entries(mut entries: Vec<(u64, u64, u32)>) -> Self {
+        entries.sort_unstable();
+        let points: Vec<u64> = entries.iter().map(|p| p.0).collect();
+        let owners: Vec<u32> = entries.iter().map(|p| p.2).collect();
         Continuum::from_sorted(points, owners)
     }
 
     /// This continuum with owner `at` inserted: `new_points` (sorted) belong to it, and every
-    /// existing owner index `>= at` shifts up by one. Linear: a merge, no sort.
-    pub(crate) fn with_owner_inserted(&self, at: u32, new_points: &[u64]) -> Self {
+    /// existing owner index `>= at` shifts up by one; `rank` gives the tie rank of an owner
+    /// index after the shift. Linear: a merge, no sort.
+    pub(crate) fn with_owner_inserted(
+        &self,
+        at: u32,
+        new_points: &[u64],
+        rank: impl Fn(u32) -> u64,
+    ) -> Self {
         let total = self.points.len() + new_points.len();
         let mut points = Vec::with_capacity(total);
         let mut owners = Vec::with_capacity(total);
         let shift = |o: u32| if o >= at { o + 1 } else { o };
+        let new_rank = rank(at);
         let (mut i, mut j) = (0, 0);
         while i < self.points.len() || j < new_points.len() {
             let take_old = j == new_points.len()
                 || (i < self.points.len()
-                    && (self.points[i], shift(self.owners[i])) < (new_points[j], at));
+                    && (self.points[i], rank(shift(self.owners[i]))) < (new_points[j], new_rank));
             if take_old {
                 points.push(self.points[i]);
                 owners.push(shift(self.owners[i]));

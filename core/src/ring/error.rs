@@ -25,6 +25,8 @@ pub enum RingError {
         /// How many points it would get.
         points: u64,
     },
+    /// A bounded-loads factor that is not a finite number >= 1.
+    InvalidLoadFactor(String),
     /// Removing the last node while keys are still tracked would leave them nowhere.
     WouldOrphanKeys {
         /// The last node.
@@ -57,6 +59,9 @@ impl fmt::Display for RingError {
                 "node {node:?} would get {points} points (replicas * weight); the limit is {}",
                 super::MAX_POINTS_PER_NODE
             ),
+            RingError::InvalidLoadFactor(v) => {
+                write!(f, "load_factor must be a finite number >= 1, got {v}")
+            }
             RingError::WouldOrphanKeys { node, keys } => write!(
                 f,
                 "removing the last node {node:?} would leave {keys} tracked keys with no node"

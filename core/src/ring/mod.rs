@@ -7,13 +7,20 @@
 //!   Equal points are ordered by node name, bytewise; the first wins.
 //! - [`Ring::get_nodes`] walks clockwise from there collecting distinct nodes.
 //!
+//! Other [`Scheme`]s reproduce uhashring's and ketama's placements key for key.
+//!
 //! [`Ring`] is placement only and is cheap to clone into a snapshot; [`TrackedRing`] adds the
 //! set of tracked keys and computes exact migration plans when membership changes.
+//!
+//! Positions: a key's *position* is the scheme's hash of it; the continuum is searched for the
+//! first point `>=` its *search key* (the position, or position + 1 for the strictly-greater
+//! rule). Tracked keys are indexed by search key.
 
 pub mod algorithms;
 mod continuum;
 mod error;
 mod hash;
+mod scheme;
 mod tracked;
 
 use std::sync::Arc;
@@ -21,6 +28,7 @@ use std::sync::Arc;
 use continuum::Continuum;
 pub use error::RingError;
 pub use hash::KeyHasher;
+pub use scheme::Scheme;
 pub use tracked::{Move, TrackedRing};
 
 /// Default number of points per unit of weight.
@@ -38,6 +46,8 @@ pub const PARALLEL_BATCH: usize = 1 << 15;
 struct Node {
     name: Arc<str>,
     weight: u32,
+    /// Insertion number: orders equal points in the compatibility schemes.
+    seq: u64,
     /// This node's point hashes, sorted ascending (cached so membership changes rehash only the
     /// node that changed).
     points: Arc<[u64]>,
@@ -50,9 +60,10 @@ struct Node {
 #[derive(Clone, Debug)]
 pub struct Ring {
     replicas: u32,
-    hasher: KeyHasher,
+    scheme: Scheme,
     nodes: Vec<Node>,
-    continuum: Continuum,
+    next_seq: u64,
+    continuum: Arc<Continuum>,
 }
 
 impl Ring {
@@ -63,15 +74,31 @@ impl Ring {
 
     /// An empty ring with an explicit hash function.
     pub fn with_hasher(replicas: u32, hasher: KeyHasher) -> Result<Ring, RingError> {
-        if replicas == 0 || replicas > MAX_REPLICAS {
+        Ring::with_scheme(replicas, Scheme::Ringpax(hasher))
+    }
+
+    /// An empty ring with an explicit placement scheme. With [`Scheme::Ketama`], `replicas` is
+    /// the number of points of a server of average weight (160 in twemproxy) and must be a
+    /// multiple of 4.
+    pub fn with_scheme(replicas: u32, scheme: Scheme) -> Result<Ring, RingError> {
+        if replicas == 0
+            || replicas > MAX_REPLICAS
+            || (scheme == Scheme::Ketama && replicas % 4 != 0)
+        {
             return Err(RingError::InvalidReplicas(replicas as i64));
         }
         Ok(Ring {
             replicas,
-            hasher,
+            scheme,
             nodes: Vec::new(),
-            continuum: Continuum::default(),
+            next_seq: 0,
+            continuum: Arc::new(Continuum::default()),
         })
+    }
+
+    /// The placement scheme.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
     }
 
     /// Points per unit of weight.
@@ -79,15 +106,16 @@ impl Ring {
         self.replicas
     }
 
-    /// The hash function of this ring.
-    pub fn hasher(&self) -> &KeyHasher {
-        &self.hasher
-    }
-
-    /// Hash a key the way this ring does.
+    /// The ring position of a key (its hash under this ring's scheme).
     #[inline]
     pub fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash(key)
+        self.scheme.position(key)
+    }
+
+    /// The value the continuum is searched from for `key` (see the module docs).
+    #[inline]
+    pub fn search_key(&self, key: &[u8]) -> u64 {
+        self.scheme.search_key(self.scheme.position(key))
     }
 
     /// Number of nodes.
@@ -160,14 +188,7 @@ impl Ring {
 
     /// Add node `name` with `weight` (>= 1).
     pub fn add_node(&mut self, name: &str, weight: u32) -> Result<(), RingError> {
-        self.check_new_node(name, weight)?;
-        let node = self.make_node(name, weight);
-        let at = self
-            .nodes
-            .partition_point(|n| n.name.as_bytes() < name.as_bytes());
-        self.continuum = self.continuum.with_owner_inserted(at as u32, &node.points);
-        self.nodes.insert(at, node);
-        Ok(())
+        self.add_nodes([(name, weight)])
     }
 
     /// Add many nodes at once (one rebuild instead of one per node). Nothing is added unless
@@ -176,33 +197,62 @@ impl Ring {
         &mut self,
         nodes: impl IntoIterator<Item = (&'a str, u32)>,
     ) -> Result<(), RingError> {
-        let mut added: Vec<Node> = Vec::new();
+        let mut added: Vec<(&str, u32)> = Vec::new();
         for (name, weight) in nodes {
             self.check_new_node(name, weight)?;
-            if added.iter().any(|n| &*n.name == name) {
+            if added.iter().any(|&(n, _)| n == name) {
                 return Err(RingError::DuplicateNode(name.to_owned()));
             }
-            added.push(self.make_node(name, weight));
+            added.push((name, weight));
         }
-        self.nodes.extend(added);
+        let total_weight: u64 = self.nodes.iter().map(|n| n.weight as u64).sum::<u64>()
+            + added.iter().map(|&(_, w)| w as u64).sum::<u64>();
+        let count = self.nodes.len() + added.len();
+        let mut fresh: Vec<Node> = added
+            .iter()
+            .map(|&(name, weight)| {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                Node {
+                    name: Arc::from(name),
+                    weight,
+                    seq,
+                    points: self
+                        .scheme
+                        .points(name, self.replicas, weight, total_weight, count)
+                        .into(),
+                }
+            })
+            .collect();
+        if fresh.len() == 1 && !self.scheme.points_depend_on_membership() {
+            // One node joining: merge its points in, linear in the ring size, no sort.
+            let node = fresh.pop().expect("one node");
+            let at = self
+                .nodes
+                .partition_point(|n| n.name.as_bytes() < node.name.as_bytes());
+            let points = node.points.clone();
+            self.nodes.insert(at, node);
+            let ranks: Vec<u64> = self.tie_ranks();
+            self.continuum = Arc::new(self.continuum.with_owner_inserted(
+                at as u32,
+                &points,
+                |o| ranks[o as usize],
+            ));
+            return Ok(());
+        }
+        self.nodes.extend(fresh);
         self.nodes
             .sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
         self.rebuild();
         Ok(())
     }
 
-    fn make_node(&self, name: &str, weight: u32) -> Node {
-        let count = self.replicas * weight;
-        let mut buf = Vec::with_capacity(name.len() + 12);
-        let mut points: Vec<u64> = (0..count)
-            .map(|i| hash::point_hash(&self.hasher, name, i, &mut buf))
-            .collect();
-        points.sort_unstable();
-        Node {
-            name: Arc::from(name),
-            weight,
-            points: points.into(),
-        }
+    fn tie_ranks(&self) -> Vec<u64> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| self.scheme.tie_rank(i as u32, n.seq))
+            .collect()
     }
 
     /// Remove node `name`; returns its weight.
@@ -211,20 +261,36 @@ impl Ring {
             .node_index(name)
             .ok_or_else(|| RingError::UnknownNode(name.to_owned()))?;
         let node = self.nodes.remove(at);
-        self.continuum = self.continuum.with_owner_removed(at as u32);
+        if self.scheme.points_depend_on_membership() {
+            self.rebuild();
+        } else {
+            self.continuum = Arc::new(self.continuum.with_owner_removed(at as u32));
+        }
         Ok(node.weight)
     }
 
     fn rebuild(&mut self) {
-        let total: usize = self.nodes.iter().map(|n| n.points.len()).sum();
-        let mut pairs = Vec::with_capacity(total);
-        for (idx, node) in self.nodes.iter().enumerate() {
-            pairs.extend(node.points.iter().map(|&p| (p, idx as u32)));
+        if self.scheme.points_depend_on_membership() {
+            let total_weight: u64 = self.nodes.iter().map(|n| n.weight as u64).sum();
+            let count = self.nodes.len();
+            for n in &mut self.nodes {
+                n.points = self
+                    .scheme
+                    .points(&n.name, self.replicas, n.weight, total_weight, count)
+                    .into();
+            }
         }
-        self.continuum = Continuum::from_pairs(pairs);
+        let ranks = self.tie_ranks();
+        let total: usize = self.nodes.iter().map(|n| n.points.len()).sum();
+        let mut entries = Vec::with_capacity(total);
+        for (idx, node) in self.nodes.iter().enumerate() {
+            entries.extend(node.points.iter().map(|&p| (p, ranks[idx], idx as u32)));
+        }
+        self.continuum = Arc::new(Continuum::from_entries(entries));
     }
 
-    /// Index of the node owning ring position `h`, or `None` on an empty ring.
+    /// Index of the node owning search key `h` (see [`Ring::search_key`]), or `None` on an
+    /// empty ring.
     #[inline]
     pub fn locate_hash(&self, h: u64) -> Option<usize> {
         if self.continuum.is_empty() {
@@ -240,7 +306,7 @@ impl Ring {
         if self.continuum.is_empty() {
             return Err(RingError::EmptyRing);
         }
-        Ok(self.continuum.owner_of(self.hasher.hash(key)) as usize)
+        Ok(self.continuum.owner_of(self.search_key(key)) as usize)
     }
 
     /// Name of the node owning `key`.
@@ -255,7 +321,7 @@ impl Ring {
         if self.continuum.is_empty() {
             return Err(RingError::EmptyRing);
         }
-        Ok(self.walk_from(self.hasher.hash(key), n))
+        Ok(self.walk_from(self.search_key(key), n))
     }
 
     /// Names of up to `n` distinct nodes for `key`, clockwise from its owner.
@@ -268,25 +334,31 @@ impl Ring {
     }
 
     fn walk_from(&self, h: u64, n: usize) -> Vec<usize> {
-        let want = n.min(self.nodes.len());
-        let mut out = Vec::with_capacity(want);
-        if want == 0 {
-            return out;
-        }
-        let mut seen = vec![false; self.nodes.len()];
+        self.walk(h).take(n).collect()
+    }
+
+    /// Distinct node indexes clockwise from search key `h`: the owner first, then each node
+    /// the first time one of its points is passed. Lazy, so callers that stop early (bounded
+    /// loads looking for a node with room) pay only for the points they pass.
+    pub fn walk(&self, h: u64) -> impl Iterator<Item = usize> + '_ {
         let len = self.continuum.len();
-        let start = self.continuum.position(h);
-        for step in 0..len {
-            let owner = self.continuum.owner((start + step) % len) as usize;
-            if !seen[owner] {
-                seen[owner] = true;
-                out.push(owner);
-                if out.len() == want {
-                    break;
+        let start = if len == 0 {
+            0
+        } else {
+            self.continuum.position(h)
+        };
+        let mut seen = vec![false; self.nodes.len()];
+        let mut found = 0;
+        (0..len)
+            .map(move |step| self.continuum.owner((start + step) % len) as usize)
+            .filter(move |&owner| {
+                if found == seen.len() || seen[owner] {
+                    return false;
                 }
-            }
-        }
-        out
+                seen[owner] = true;
+                found += 1;
+                true
+            })
     }
 
     /// Look up a batch of keys; `out[i]` receives the node index of `keys[i]`. Batches of at
@@ -321,7 +393,7 @@ impl Ring {
 
     fn locate_chunk<K: AsRef<[u8]>>(&self, keys: &[K], out: &mut [u32]) {
         for (k, o) in keys.iter().zip(out.iter_mut()) {
-            *o = self.continuum.owner_of(self.hasher.hash(k.as_ref()));
+            *o = self.continuum.owner_of(self.search_key(k.as_ref()));
         }
     }
 
