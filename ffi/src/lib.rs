@@ -10,10 +10,12 @@
 
 mod algorithms;
 mod error;
+mod paxos;
 mod ring;
 
 pub use error::ringpax_status;
 pub use algorithms::*;
+pub use paxos::*;
 pub use ring::*;
 
 use std::ffi::c_char;

@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 
 mod algorithms;
 mod errors;
+mod paxos;
 mod ring;
 
 #[pymodule]
@@ -11,5 +12,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<ring::ConsistentHash>()?;
     algorithms::register(m)?;
+    paxos::register(m)?;
     Ok(())
 }

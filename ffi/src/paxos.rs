@@ -1,0 +1,1 @@
+//! C ABI for the Paxos simulator and the sans-IO node (work in progress).
