@@ -12,10 +12,11 @@ lock is there. This module keeps the article's two functions and makes them corr
   anyone, so a storage service can reject writes carrying an older token than one it has seen
   (Kleppmann, "How to do distributed locking", 2016). One round trip (``EVALSHA``).
 * **Release** is compare-and-delete in one script: it deletes the key only if it still holds our
-  token, else it deletes nothing and :class:`~ringpax.errors.LockNotOwnedError` is raised. On a
-  real release it pushes one element on a per-name wake list; blocked acquirers wait on that
-  list with ``BLPOP`` (oldest waiter first) instead of polling, with a bounded, jittered timeout
-  that also never exceeds the holder's remaining TTL (for holders that crash without releasing).
+  token, else it deletes nothing and :class:`~ringpax.errors.LockNotOwnedError` is raised. When
+  an acquirer has flagged that it waits, the release also pushes one element on a per-name wake
+  list; blocked acquirers wait on that list with ``BLPOP`` (oldest waiter first) instead of
+  polling, with a bounded, jittered timeout that also never exceeds the holder's remaining TTL
+  (for holders that crash without releasing).
 * **Extend** is compare-and-``PEXPIRE``, failing the same way. ``auto_renew=True`` starts a
   watchdog thread that renews at a third of the TTL; when a renewal finds the lock gone it stops,
   sets :attr:`RedisLock.lost` and calls ``on_lost``.
@@ -29,7 +30,8 @@ Locks are not reentrant: a holder that acquires again gets ``False`` (non-blocki
 :class:`~ringpax.errors.LockError` (blocking, which would otherwise wait for itself).
 
 The keys of lock ``NAME`` are ``ringpax:{NAME}:lock``, ``ringpax:{NAME}:fence`` (the counter,
-kept forever, without TTL) and ``ringpax:{NAME}:wake``. Fencing tokens are monotonic as long as
+kept forever, without TTL), and the short-lived ``ringpax:{NAME}:waiters`` and
+``ringpax:{NAME}:wake``. Fencing tokens are monotonic as long as
 the Redis server keeps its data: a server restarted without persistence (or a failover to a
 replica that had not received the last ``INCR``) starts the counter again. Requires Redis >= 6.0
 (fractional ``BLPOP`` timeouts); redis-py >= 5.
@@ -487,7 +489,7 @@ class Lease:
 class RedisLock(_HolderTable):
     """A lock on one Redis server, with fencing tokens.
 
-    :param name: non-empty lock name (the keys are ``ringpax:{name}:lock|fence|wake``).
+    :param name: non-empty lock name (keys ``ringpax:{name}:lock|fence|waiters|wake``).
     :param client: a ``redis.Redis`` client; ``None`` uses :func:`default_client`
         (``REDIS_URL``, or ``redis://localhost:6379/0``) with ``socket_timeout``.
     :param ttl: seconds the lock lives unless released, extended or renewed (> 0, >= 1 ms).

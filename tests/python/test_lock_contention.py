@@ -9,18 +9,13 @@ import subprocess
 import sys
 import textwrap
 import time
-from typing import Any, Iterator, List, Tuple
+from typing import Any, Iterator, List
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from redis_server import RedisServer, RedisServerMissing  # noqa: E402
-
-PROCESSES = 16
-ACQUISITIONS = 50
-
-Record = Tuple[int, int, int, int]  # fencing token, start ns, end ns, worker
-
+from test_lock_workers import PROCESSES, ACQUISITIONS, Record, contender  # noqa: E402
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RedisServer]:
@@ -40,36 +35,6 @@ def client(server: RedisServer) -> Any:
     c.close()
 
 
-def contender(url: str, worker: int, count: int, ready: Any, start: Any, out: Any) -> None:
-    """One process: take the lock `count` times; record (token, start, end) of each hold."""
-    import redis
-
-    from ringpax.lock import RedisLock
-
-    client = redis.Redis.from_url(url, socket_timeout=10)
-    lock = RedisLock("contended", client=client, ttl=10)
-    records: List[Record] = []
-    client.ping()
-    ready.release()
-    start.wait()
-    try:
-        for _ in range(count):
-            if not lock.acquire(timeout=30):
-                raise AssertionError(f"worker {worker}: not acquired in 30 s")
-            begin = time.monotonic_ns()  # CLOCK_MONOTONIC: one clock for all processes
-            token = lock.fencing_token
-            # A read-modify-write that loses updates unless the lock excludes the others.
-            value = int(client.get("counter") or 0)
-            client.set("counter", value + 1)
-            end = time.monotonic_ns()
-            lock.release()
-            assert token is not None
-            records.append((token, begin, end, worker))
-        out.put(("ok", records))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent
-        out.put(("error", f"worker {worker}: {type(exc).__name__}: {exc}"))
-
-
 def test_mutual_exclusion_and_fencing_order_under_contention(
     server: RedisServer, client: Any
 ) -> None:
@@ -77,7 +42,7 @@ def test_mutual_exclusion_and_fencing_order_under_contention(
     # forkserver: a clean process (no threads of ours) that imports this module once and forks
     # the contenders; spawning 16 interpreters that each import pytest and redis takes seconds.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__, "redis", "ringpax.lock"])
+    ctx.set_forkserver_preload(["test_lock_workers"])
     ready = ctx.Semaphore(0)
     start = ctx.Event()
     out = ctx.Queue()
