@@ -329,3 +329,65 @@ mod bounded {
         }
     }
 }
+
+mod schemes {
+    use super::*;
+    use ringpax_core::ring::{KeyHasher, Scheme};
+
+    fn scheme() -> impl Strategy<Value = Scheme> {
+        prop_oneof![
+            Just(Scheme::Ringpax(KeyHasher::Blake3)),
+            Just(Scheme::Ringpax(KeyHasher::Xxh3)),
+            Just(Scheme::Ringpax(KeyHasher::Blake3Keyed(Box::new([9; 32])))),
+            Just(Scheme::Uhashring),
+            Just(Scheme::Ketama),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn plans_are_exact_for_every_scheme(
+            scheme in scheme(), nodes in node_names(), ks in keys(), newcomer in "[A-Z]{1,6}",
+        ) {
+            let mut r = TrackedRing::new(Ring::with_scheme(40, scheme).unwrap());
+            for n in &nodes { r.add_node(n, 1 + (n.len() as u32 % 3)).unwrap(); }
+            for k in &ks { r.add(k.clone()).unwrap(); }
+            let before = owners(&r, &ks);
+            let plan = r.add_node(&newcomer, 2).unwrap();
+            let after = owners(&r, &ks);
+            let changed: BTreeSet<Vec<u8>> =
+                ks.iter().filter(|k| before[*k] != after[*k]).cloned().collect();
+            let planned: BTreeSet<Vec<u8>> = plan.iter().map(|m| m.key.clone()).collect();
+            prop_assert_eq!(&changed, &planned);
+            let plan = r.remove_node(&newcomer).unwrap();
+            let back = owners(&r, &ks);
+            // Removing the newcomer restores every placement (ketama included: same members).
+            prop_assert_eq!(&back, &before);
+            let planned: BTreeSet<Vec<u8>> = plan.iter().map(|m| m.key.clone()).collect();
+            prop_assert_eq!(&changed, &planned);
+        }
+
+        #[test]
+        fn preference_lists_start_at_get_for_every_scheme(
+            scheme in scheme(), nodes in node_names(), ks in keys(),
+        ) {
+            let mut r = Ring::with_scheme(40, scheme).unwrap();
+            r.add_nodes(nodes.iter().map(|n| (n.as_str(), 1))).unwrap();
+            for k in &ks {
+                let pref = r.get_nodes(k, 3).unwrap();
+                prop_assert_eq!(pref[0], r.get(k).unwrap());
+                let mut out = vec![0u32; 1];
+                r.locate_many(std::slice::from_ref(k), &mut out).unwrap();
+                prop_assert_eq!(out[0] as usize, r.get_index(k).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn ketama_replicas_must_be_a_multiple_of_four() {
+        assert!(Ring::with_scheme(162, Scheme::Ketama).is_err());
+        assert!(Ring::with_scheme(160, Scheme::Ketama).is_ok());
+    }
+}

@@ -21,6 +21,7 @@ mod continuum;
 mod error;
 mod hash;
 mod scheme;
+mod shared;
 mod tracked;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use continuum::Continuum;
 pub use error::RingError;
 pub use hash::KeyHasher;
 pub use scheme::Scheme;
+pub use shared::{SharedRing, Snapshot};
 pub use tracked::{Move, TrackedRing};
 
 /// Default number of points per unit of weight.
@@ -121,6 +123,10 @@ impl Ring {
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    pub(crate) fn continuum_arc(&self) -> &Arc<Continuum> {
+        &self.continuum
     }
 
     /// Number of points on the continuum.
