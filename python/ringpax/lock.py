@@ -48,6 +48,7 @@ when it was not acquired.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import math
 import os
@@ -78,6 +79,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as _RedisConnectionError
 from redis.exceptions import NoScriptError as _RedisNoScriptError
 from redis.exceptions import RedisError as _RedisError
+from redis.exceptions import ResponseError as _RedisResponseError
 from redis.exceptions import TimeoutError as _RedisTimeoutError
 from redis.retry import Retry
 
@@ -206,19 +208,59 @@ _REDLOCK_ACQUIRE = _Script(_REDLOCK_ACQUIRE_LUA)
 _REDLOCK_RELEASE = _Script(_REDLOCK_RELEASE_LUA)
 
 
-def _command(client: redis.Redis, *args: Any) -> Any:
-    # execute_command is untyped in some redis-py versions; the reply is Any in all of them.
-    return cast(Any, client).execute_command(*args)
+Call = Callable[..., Any]
 
 
-def _run_script(client: redis.Redis, script: _Script, keys: Tuple[str, ...], *args: Any) -> Any:
+def _sender(client: redis.Redis) -> Call:
+    """A function that sends one command with ``client`` and returns the raw reply.
+
+    For a client on a plain (or blocking) connection pool it takes a pooled connection and uses
+    its ``send_command``/``read_response`` directly: the same wire traffic as
+    ``execute_command``, minus the per-command retry, observability and response-callback
+    layers, which cost about as much client CPU as the lock's own work. ringpax decides itself
+    what to retry; replies are used raw either way. Other clients (single-connection clients,
+    client-side caching, other pool types) go through ``execute_command``.
+    """
+    generic: Call = cast(Any, client).execute_command
+    pool: Any = getattr(client, "connection_pool", None)
+    if (
+        getattr(client, "connection", None) is not None
+        or type(pool) not in (redis.ConnectionPool, redis.BlockingConnectionPool)
+        or getattr(pool, "cache", None) is not None
+    ):
+        return generic
+    try:
+        param = inspect.signature(pool.get_connection).parameters.get("command_name")
+    except (TypeError, ValueError):
+        return generic
+    # redis-py < 5.3 requires a command name; later versions warn when one is passed.
+    needs_name = param is not None and param.default is inspect.Parameter.empty
+
+    def send(*args: Any) -> Any:
+        conn = pool.get_connection(args[0]) if needs_name else pool.get_connection()
+        try:
+            conn.send_command(*args)
+            reply = conn.read_response()
+        except _RedisResponseError:
+            pool.release(conn)  # the error reply was read whole: the connection is clean
+            raise
+        except BaseException:
+            conn.disconnect()  # a reply may be half read: never reuse this socket
+            pool.release(conn)
+            raise
+        pool.release(conn)
+        return reply
+
+    return send
+
+
+def _run_script(send: Call, script: _Script, keys: Tuple[str, ...], *args: Any) -> Any:
     """EVALSHA, loading the script with EVAL when the server does not know it (e.g. after a
     restart). Raises the redis-py exception; callers translate it."""
-    run = cast(Any, client).execute_command
     try:
-        return run("EVALSHA", script.sha, len(keys), *keys, *args)
+        return send("EVALSHA", script.sha, len(keys), *keys, *args)
     except _RedisNoScriptError:
-        return run("EVAL", script.source, len(keys), *keys, *args)
+        return send("EVAL", script.source, len(keys), *keys, *args)
 
 
 def _translate(exc: _RedisError, what: str) -> LockError:
@@ -529,6 +571,7 @@ class RedisLock(_HolderTable):
         self.on_lost: Optional[OnLost] = on_lost
         timeout = _check_optional_seconds(socket_timeout, "socket_timeout", zero_ok=False)
         self.client: redis.Redis = _check_client(client, timeout)
+        self._send = _sender(self.client)
         self.key = f"ringpax:{{{name}}}:lock"
         self.fence_key = f"ringpax:{{{name}}}:fence"
         self.wake_key = f"ringpax:{{{name}}}:wake"
@@ -581,7 +624,7 @@ class RedisLock(_HolderTable):
         while True:
             started = time.monotonic()
             try:
-                reply = _run_script(self.client, _ACQUIRE, keys, token, ttl_ms, mine, flag_ms)
+                reply = _run_script(self._send, _ACQUIRE, keys, token, ttl_ms, mine, flag_ms)
             except _RedisError as exc:
                 raise _translate(exc, f"acquire of lock {self.name!r}") from exc
             if isinstance(reply, int):
@@ -626,7 +669,7 @@ class RedisLock(_HolderTable):
             time.sleep(max(wait, 0.0))
             return
         try:
-            _command(self.client, "BLPOP", self.wake_key, f"{wait:.3f}")
+            self._send("BLPOP", self.wake_key, f"{wait:.3f}")
         except _RedisError as exc:
             raise _translate(exc, f"wait for lock {self.name!r}") from exc
 
@@ -647,7 +690,7 @@ class RedisLock(_HolderTable):
         hold.end()  # stop renewing first, so the watchdog does not report our own release
         try:
             deleted = _run_script(
-                self.client,
+                self._send,
                 _RELEASE,
                 (self.key, self.wake_key, self.waiters_key),
                 hold.value,
@@ -682,7 +725,7 @@ class RedisLock(_HolderTable):
             )
         started = time.monotonic()
         try:
-            ok = _run_script(self.client, _EXTEND, (self.key,), hold.value, new_ms)
+            ok = _run_script(self._send, _EXTEND, (self.key,), hold.value, new_ms)
         except _RedisError as exc:
             raise _translate(exc, f"extend of lock {self.name!r}") from exc
         if int(ok) != 1:
@@ -707,7 +750,7 @@ class RedisLock(_HolderTable):
         if hold is None:
             return False
         try:
-            value = _command(self.client, "GET", self.key)
+            value = self._send("GET", self.key)
         except _RedisError as exc:
             raise _translate(exc, f"owned() of lock {self.name!r}") from exc
         if isinstance(value, bytes):
@@ -717,7 +760,7 @@ class RedisLock(_HolderTable):
     def locked(self) -> bool:
         """Whether anyone holds the lock right now (one round trip)."""
         try:
-            return bool(_command(self.client, "EXISTS", self.key))
+            return bool(self._send("EXISTS", self.key))
         except _RedisError as exc:
             raise _translate(exc, f"locked() of lock {self.name!r}") from exc
 
@@ -736,7 +779,7 @@ class RedisLock(_HolderTable):
 
     def _renew(self, hold: _Hold) -> bool:
         try:
-            ok = _run_script(self.client, _EXTEND, (self.key,), hold.value, hold.ttl_ms)
+            ok = _run_script(self._send, _EXTEND, (self.key,), hold.value, hold.ttl_ms)
         except _RedisError as exc:
             raise _translate(exc, f"renewal of lock {self.name!r}") from exc
         return int(ok) == 1
@@ -974,7 +1017,7 @@ class Redlock(_HolderTable):
         in time) and descriptions of those failures.
         """
         futures: List[Future[Any]] = [
-            ex.submit(_run_script, c, script, (self.key,), *args)
+            ex.submit(_run_script, cast(Any, c).execute_command, script, (self.key,), *args)
             for ex, c in zip(self._pool(), self.clients)
         ]
         _wait_futures(futures, timeout=self.server_timeout)

@@ -446,3 +446,38 @@ def test_bad_arguments(client: Any) -> None:
     with pytest.raises(ValueError):
         Redlock([client], "x", clock_drift_factor=1.5)
     assert not client.keys("*")  # nothing was written by a rejected call
+
+
+# -- client variants -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"decode_responses": True},
+        {"single_connection_client": True},  # commands go through execute_command
+        {"protocol": 3},
+    ],
+    ids=["plain", "decode_responses", "single_connection", "resp3"],
+)
+def test_client_variants(server: RedisServer, options: Dict[str, Any]) -> None:
+    c = server.client(**options)
+    c.flushall()
+    lock = RedisLock("variant", client=c, ttl=5)
+    direct = lock._send != c.execute_command  # pooled connection used directly
+    assert direct is not bool(options.get("single_connection_client"))
+    assert lock.acquire() and lock.fencing_token == 1
+    assert lock.owned() and lock.locked()
+    assert lock.acquire(blocking=False) is False
+    lock.extend(10)
+    lock.release()
+    other = RedisLock("variant", client=c, ttl=0.3)
+    assert in_thread(other.acquire)
+    assert lock.acquire(timeout=5)  # waited for the other's TTL
+    assert lock.fencing_token == 3
+    lock.release()
+    lease = acquire_lock("variant-a", 5, client=c)
+    assert lease and lease.fencing_token == 1
+    assert release_lock("variant-a", client=c) is True
+    c.close()
