@@ -2,10 +2,15 @@
 //!
 //! Keys are `str` (hashed as UTF-8) or `bytes` (as is). Lookups borrow the key's bytes without
 //! copying; node names are handed back as cached `str` objects, so `get` allocates nothing.
+use std::borrow::Cow;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
-use ringpax_core::ring::{DEFAULT_REPLICAS, Move, Ring, RingError, TrackedRing};
+use ringpax_core::ring::{
+    DEFAULT_REPLICAS, KeyHasher, Move, Ring, RingError, Scheme, SharedRing, TrackedRing,
+};
 
 use crate::errors;
 
@@ -13,7 +18,7 @@ use crate::errors;
 const DETACH_BATCH: usize = 4096;
 
 /// A tracked key, remembered as the Python type it came in as.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Key {
     Str(String),
     Bytes(Vec<u8>),
@@ -33,6 +38,42 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .name()
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".into())
+}
+
+/// How keys that are not `str` become bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyMode {
+    /// `str` as UTF-8, `bytes` as is, anything else is a `TypeError`.
+    Strict,
+    /// uhashring: every key is hashed as `str(key)`.
+    StrOfAny,
+    /// ketama (twemproxy hashes raw key bytes): `bytes` as is, `str` as UTF-8, else `str(key)`.
+    BytesOrStr,
+}
+
+/// The bytes of `obj` as a key under `mode`: borrowed where possible.
+fn key_cow<'a>(obj: &'a Bound<'_, PyAny>, mode: KeyMode) -> PyResult<Cow<'a, [u8]>> {
+    match mode {
+        KeyMode::Strict => key_bytes(obj).map(Cow::Borrowed),
+        KeyMode::StrOfAny => match obj.cast::<PyString>() {
+            Ok(s) => Ok(Cow::Borrowed(s.to_str()?.as_bytes())),
+            Err(_) => Ok(Cow::Owned(obj.str()?.to_str()?.as_bytes().to_vec())),
+        },
+        KeyMode::BytesOrStr => match key_bytes(obj) {
+            Ok(b) => Ok(Cow::Borrowed(b)),
+            Err(_) => Ok(Cow::Owned(obj.str()?.to_str()?.as_bytes().to_vec())),
+        },
+    }
+}
+
+fn owned_key_mode(obj: &Bound<'_, PyAny>, mode: KeyMode) -> PyResult<Key> {
+    match (mode, owned_key(obj)) {
+        (KeyMode::StrOfAny, Ok(Key::Bytes(_)))
+        | (KeyMode::StrOfAny | KeyMode::BytesOrStr, Err(_)) => {
+            Ok(Key::Str(obj.str()?.to_str()?.to_owned()))
+        }
+        (_, k) => k,
+    }
 }
 
 /// The bytes a key is hashed as, borrowed from the Python object.
@@ -107,26 +148,49 @@ fn positive_u32(
     }
 }
 
+/// Node-name `str` objects of one published snapshot, by node index, made on first use.
+#[derive(Default)]
+pub struct NameCache(PyOnceLock<Vec<Py<PyString>>>);
+
+type Shared = SharedRing<Key, NameCache>;
+type Snap = ringpax_core::ring::Snapshot<NameCache>;
+
+fn names<'a>(py: Python<'_>, snap: &'a Snap) -> &'a [Py<PyString>] {
+    snap.extra.0.get_or_init(py, || {
+        snap.ring()
+            .nodes()
+            .map(|n| PyString::new(py, n).unbind())
+            .collect()
+    })
+}
+
 /// A consistent-hash ring that can also track keys and report migration plans.
-#[pyclass(subclass, module = "ringpax._native")]
+///
+/// Lookups read an immutable snapshot and never wait for a writer; changes serialise on the
+/// ring's writer lock, and membership changes run with the GIL released.
+#[pyclass(subclass, frozen, module = "ringpax._native")]
 pub struct ConsistentHash {
-    inner: TrackedRing<Key>,
-    /// `str` objects of node names, by node index; rebuilt on every membership change.
-    names: Vec<Py<PyString>>,
+    shared: Shared,
+    mode: KeyMode,
+    bounded: bool,
 }
 
 impl ConsistentHash {
-    fn ring(&self) -> &Ring {
-        self.inner.ring()
+    fn bytes<'a>(&self, key: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+        key_cow(key, self.mode)
     }
 
-    fn refresh_names(&mut self, py: Python<'_>) {
-        self.names = self
-            .inner
-            .ring()
-            .nodes()
-            .map(|n| PyString::new(py, n).unbind())
-            .collect();
+    fn key(&self, key: &Bound<'_, PyAny>) -> PyResult<Key> {
+        owned_key_mode(key, self.mode)
+    }
+
+    /// A membership change: released GIL while waiting for the writer lock and working.
+    fn change<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut TrackedRing<Key>) -> R + Send,
+    ) -> R {
+        py.detach(|| self.shared.write(f))
     }
 
     fn moves_to_py<'py>(py: Python<'py>, moves: Vec<Move<Key>>) -> PyResult<Bound<'py, PyList>> {
@@ -147,15 +211,78 @@ impl ConsistentHash {
     }
 }
 
+fn parse_scheme(
+    py: Python<'_>,
+    hash: Option<&str>,
+    key: Option<&Bound<'_, PyAny>>,
+    compat: Option<&str>,
+) -> PyResult<(Scheme, KeyMode)> {
+    let secret: Option<[u8; 32]> = match key {
+        None => None,
+        Some(k) => {
+            let b = k.cast::<PyBytes>().map_err(|_| {
+                PyTypeError::new_err(format!("key must be 32 bytes, not {}", type_name(k)))
+            })?;
+            Some(b.as_bytes().try_into().map_err(|_| {
+                errors::invalid(
+                    py,
+                    format!("key must be exactly 32 bytes, got {}", b.as_bytes().len()),
+                )
+            })?)
+        }
+    };
+    match compat {
+        None => {}
+        Some(c) if hash.is_some() || secret.is_some() => {
+            return Err(errors::invalid(
+                py,
+                format!("compat={c:?} fixes the hash function; do not pass hash= or key="),
+            ));
+        }
+        Some("uhashring") => return Ok((Scheme::Uhashring, KeyMode::StrOfAny)),
+        Some("ketama") => return Ok((Scheme::Ketama, KeyMode::BytesOrStr)),
+        Some(other) => {
+            return Err(errors::invalid(
+                py,
+                format!("compat must be 'uhashring' or 'ketama', got {other:?}"),
+            ));
+        }
+    }
+    let hasher = match (hash.unwrap_or("blake3"), secret) {
+        ("blake3", None) => KeyHasher::Blake3,
+        ("blake3", Some(k)) => KeyHasher::Blake3Keyed(Box::new(k)),
+        ("xxh3", None) => KeyHasher::Xxh3,
+        ("xxh3", Some(_)) => {
+            return Err(errors::invalid(
+                py,
+                "key= needs hash='blake3' (keyed BLAKE3); xxh3 takes no key".into(),
+            ));
+        }
+        (other, _) => {
+            return Err(errors::invalid(
+                py,
+                format!("hash must be 'blake3' or 'xxh3', got {other:?}"),
+            ));
+        }
+    };
+    Ok((Scheme::Ringpax(hasher), KeyMode::Strict))
+}
+
 #[pymethods]
 impl ConsistentHash {
     #[new]
-    #[pyo3(signature = (replicas = None, *nodes, weights = None))]
+    #[pyo3(signature = (replicas = None, *nodes, weights = None, hash = None, key = None,
+                        compat = None, load_factor = None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         replicas: Option<&Bound<'_, PyAny>>,
         nodes: &Bound<'_, PyTuple>,
         weights: Option<&Bound<'_, PyAny>>,
+        hash: Option<&str>,
+        key: Option<&Bound<'_, PyAny>>,
+        compat: Option<&str>,
+        load_factor: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let replicas = match replicas {
             None => DEFAULT_REPLICAS,
@@ -169,10 +296,23 @@ impl ConsistentHash {
             }
             Some(r) => positive_u32(py, r, "replicas", RingError::InvalidReplicas)?,
         };
-        let ring = Ring::new(replicas).map_err(|e| errors::ring(py, e))?;
-        let mut this = ConsistentHash {
-            inner: TrackedRing::new(ring),
-            names: Vec::new(),
+        let (scheme, mode) = parse_scheme(py, hash, key, compat)?;
+        let ring = Ring::with_scheme(replicas, scheme).map_err(|e| errors::ring(py, e))?;
+        let mut tracked = match load_factor {
+            None => TrackedRing::new(ring),
+            Some(f) => {
+                if f.is_instance_of::<pyo3::types::PyBool>()
+                    || !(f.is_instance_of::<pyo3::types::PyFloat>()
+                        || f.is_instance_of::<pyo3::types::PyInt>())
+                {
+                    return Err(PyTypeError::new_err(format!(
+                        "load_factor must be a number, not {}",
+                        type_name(f)
+                    )));
+                }
+                TrackedRing::with_bounded_loads(ring, f.extract::<f64>()?)
+                    .map_err(|e| errors::ring(py, e))?
+            }
         };
         let mut members: Vec<(&str, u32)> = Vec::new();
         let node_objs: Vec<Bound<'_, PyAny>> = nodes.iter().collect();
@@ -196,74 +336,123 @@ impl ConsistentHash {
             let weight = positive_u32(py, v, "weight", RingError::InvalidWeight)?;
             members.push((node_name(k)?, weight));
         }
-        this.inner
+        tracked
             .add_nodes(members)
             .map_err(|e| errors::ring(py, e))?;
-        this.refresh_names(py);
-        Ok(this)
+        let bounded = tracked.load_factor().is_some();
+        Ok(ConsistentHash {
+            shared: SharedRing::new(tracked),
+            mode,
+            bounded,
+        })
     }
 
     /// Points per unit of weight.
     #[getter]
     fn replicas(&self) -> u32 {
-        self.ring().replicas()
+        self.shared.load().ring().replicas()
     }
 
     /// Node names, bytewise sorted.
     #[getter(nodes)]
     fn node_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.names.iter().map(|n| n.bind(py)))
+        let snap = self.shared.load();
+        PyList::new(py, names(py, &snap).iter().map(|n| n.bind(py)))
     }
 
     /// `{node: weight}`.
     #[getter]
     fn weights<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let snap = self.shared.load();
         let d = PyDict::new(py);
-        for (i, name) in self.names.iter().enumerate() {
-            let n = self.ring().node_name(i).unwrap_or_default();
-            d.set_item(name.bind(py), self.ring().weight(n).unwrap_or(0))?;
+        for (name, n) in names(py, &snap).iter().zip(snap.ring().nodes()) {
+            d.set_item(name.bind(py), snap.ring().weight(n).unwrap_or(0))?;
         }
         Ok(d)
     }
 
-    /// Name of the hash function (`"blake3"`).
+    /// Name of the placement scheme: `"blake3"`, `"blake3-keyed"`, `"xxh3"`, `"uhashring"` or
+    /// `"ketama"`.
     #[getter]
     fn hash_name(&self) -> &'static str {
-        self.ring().hasher().name()
+        self.shared.load().ring().scheme().name()
+    }
+
+    /// The bounded-loads factor, or `None`.
+    #[getter]
+    fn load_factor(&self) -> Option<f64> {
+        self.shared.read(|t| t.load_factor())
+    }
+
+    /// The current bound on tracked keys per node (bounded loads), or `None`.
+    #[getter]
+    fn load_bound(&self) -> Option<usize> {
+        self.shared.read(|t| t.load_bound())
+    }
+
+    /// `{node: number of tracked keys it holds}`.
+    fn loads<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let (names, loads): (Vec<String>, Vec<usize>) = self
+            .shared
+            .read(|t| (t.ring().nodes().map(String::from).collect(), t.loads()));
+        let d = PyDict::new(py);
+        for (n, l) in names.iter().zip(loads) {
+            d.set_item(n, l)?;
+        }
+        Ok(d)
     }
 
     fn __len__(&self) -> usize {
-        self.ring().node_count()
+        self.shared.load().ring().node_count()
     }
 
     fn __contains__(&self, node: &Bound<'_, PyAny>) -> bool {
         match node.cast::<PyString>() {
-            Ok(s) => s.to_str().is_ok_and(|n| self.ring().contains(n)),
+            Ok(s) => s
+                .to_str()
+                .is_ok_and(|n| self.shared.load().ring().contains(n)),
             Err(_) => false,
         }
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let class = slf.get_type().name()?;
-        let this = slf.borrow();
+        let this = slf.get();
+        let snap = this.shared.load();
+        let tracked = this.shared.read(|t| t.tracked_len());
         Ok(format!(
-            "{class}(replicas={}, nodes={}, tracked_keys={})",
-            this.ring().replicas(),
-            this.ring().node_count(),
-            this.inner.tracked_len()
+            "{class}(replicas={}, nodes={}, tracked_keys={}, hash={:?})",
+            snap.ring().replicas(),
+            snap.ring().node_count(),
+            tracked,
+            snap.ring().scheme().name(),
         ))
     }
 
-    /// The 64-bit ring position of `key`.
+    /// The 64-bit ring position of `key` (for uhashring: the top 64 bits of its MD5).
     fn hash(&self, key: &Bound<'_, PyAny>) -> PyResult<u64> {
-        Ok(self.ring().hash(key_bytes(key)?))
+        Ok(self.shared.load().ring().hash(&self.bytes(key)?))
     }
 
-    /// The node that owns `key` (tracked or not).
+    /// The node that owns `key`; with bounded loads, the node a tracked key is assigned to.
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyString>> {
-        let bytes = key_bytes(key)?;
-        match self.ring().get_index(bytes) {
-            Ok(i) => Ok(self.names[i].clone_ref(py)),
+        if self.bounded {
+            let k = self.key(key)?;
+            let assigned = self
+                .shared
+                .read(|t| t.is_tracked(&k).then(|| t.get_index(&k)));
+            if let Some(found) = assigned {
+                let i = found.map_err(|e| errors::ring(py, e))?;
+                let name = self
+                    .shared
+                    .read(|t| t.ring().node_name(i).map(String::from));
+                return Ok(PyString::new(py, &name.unwrap_or_default()).unbind());
+            }
+        }
+        let bytes = self.bytes(key)?;
+        let snap = self.shared.load();
+        match snap.ring().get_index(&bytes) {
+            Ok(i) => Ok(names(py, &snap)[i].clone_ref(py)),
             Err(e) => Err(errors::ring(py, e)),
         }
     }
@@ -275,7 +464,7 @@ impl ConsistentHash {
         key: &Bound<'_, PyAny>,
         n: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let bytes = key_bytes(key)?;
+        let bytes = self.bytes(key)?;
         if n.is_instance_of::<pyo3::types::PyBool>() || !n.is_instance_of::<pyo3::types::PyInt>() {
             return Err(PyTypeError::new_err(format!(
                 "n must be an int, not {}",
@@ -286,15 +475,18 @@ impl ConsistentHash {
         if n < 0 {
             return Err(errors::invalid(py, format!("n must be >= 0, got {n}")));
         }
-        let idx = self
+        let snap = self.shared.load();
+        let idx = snap
             .ring()
-            .get_nodes_index(bytes, n as usize)
+            .get_nodes_index(&bytes, n as usize)
             .map_err(|e| errors::ring(py, e))?;
-        PyList::new(py, idx.into_iter().map(|i| self.names[i].bind(py)))
+        let names = names(py, &snap);
+        PyList::new(py, idx.into_iter().map(|i| names[i].bind(py)))
     }
 
-    /// The owner of every key of `keys` (a list or tuple of str/bytes), in order. Large batches
-    /// are hashed with the GIL released and split across threads.
+    /// The owner of every key of `keys` (a list or tuple of keys), in order. Large batches are
+    /// hashed with the GIL released and split across threads. Bounded loads do not apply: this
+    /// is placement, as for untracked keys.
     fn get_many<'py>(
         &self,
         py: Python<'py>,
@@ -312,37 +504,57 @@ impl ConsistentHash {
         } else {
             keys.try_iter()?.collect::<PyResult<_>>()?
         };
-        let slices: Vec<&[u8]> = items.iter().map(key_bytes).collect::<PyResult<_>>()?;
+        let slices: Vec<Cow<'_, [u8]>> = items
+            .iter()
+            .map(|k| self.bytes(k))
+            .collect::<PyResult<_>>()?;
         let mut out = vec![0u32; slices.len()];
-        let ring = self.ring();
+        let snap = self.shared.snapshot();
+        let ring = snap.ring();
         let result = if slices.len() >= DETACH_BATCH {
             py.detach(|| ring.locate_many(&slices, &mut out))
         } else {
             ring.locate_many(&slices, &mut out)
         };
         result.map_err(|e| errors::ring(py, e))?;
-        PyList::new(py, out.into_iter().map(|i| self.names[i as usize].bind(py)))
+        let names = names(py, &snap);
+        PyList::new(py, out.into_iter().map(|i| names[i as usize].bind(py)))
     }
 
-    /// Track `key`; returns its node.
-    fn add(&mut self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyString>> {
-        let key = owned_key(key)?;
-        let i = self.inner.add(key).map_err(|e| errors::ring(py, e))?;
-        Ok(self.names[i].clone_ref(py))
+    /// Track `key`; returns the node it is assigned to.
+    fn add(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyString>> {
+        let key = self.key(key)?;
+        // Tracking never changes placement, so the node index is valid in the current snapshot;
+        // the name is read under the same lock to be safe against a concurrent change.
+        let name = self
+            .shared
+            .write(|t| {
+                t.add(key)
+                    .map(|i| t.ring().node_name_arc(i).cloned().unwrap_or_default())
+            })
+            .map_err(|e| errors::ring(py, e))?;
+        let snap = self.shared.load();
+        match snap.ring().node_index(&name) {
+            Some(i) => Ok(names(py, &snap)[i].clone_ref(py)),
+            None => Ok(PyString::new(py, &name).unbind()),
+        }
     }
 
-    /// Stop tracking `key` (`UnknownKeyError`, a `KeyError`, when it is not tracked).
-    fn remove(&mut self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
-        let key = owned_key(key)?;
-        self.inner
-            .remove(&key, render_key)
-            .map_err(|e| errors::ring(py, e))
+    /// Stop tracking `key` (`UnknownKeyError`, a `KeyError`, when it is not tracked). Returns
+    /// the keys moved to keep the load bound (always empty without bounded loads).
+    fn remove<'py>(&self, py: Python<'py>, key: &Bound<'_, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        let key = self.key(key)?;
+        let moves = self
+            .shared
+            .write(|t| t.remove(&key, render_key))
+            .map_err(|e| errors::ring(py, e))?;
+        Self::moves_to_py(py, moves)
     }
 
     /// Number of tracked keys.
     #[getter]
     fn tracked(&self) -> usize {
-        self.inner.tracked_len()
+        self.shared.read(|t| t.tracked_len())
     }
 
     /// Tracked keys (of `node`, when given), in ring order.
@@ -353,14 +565,17 @@ impl ConsistentHash {
         node: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let node = node.map(node_name).transpose()?;
-        let keys = self.inner.keys(node).map_err(|e| errors::ring(py, e))?;
-        PyList::new(py, keys.into_iter().map(|k| key_to_py(py, k)))
+        let keys: Vec<Key> = self
+            .shared
+            .read(|t| t.keys(node).map(|ks| ks.into_iter().cloned().collect()))
+            .map_err(|e| errors::ring(py, e))?;
+        PyList::new(py, keys.iter().map(|k| key_to_py(py, k)))
     }
 
     /// Add `node`; returns the migration plan as `(key, source, target)` tuples.
     #[pyo3(signature = (node, weight = None))]
     fn add_node<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         node: &Bound<'_, PyAny>,
         weight: Option<&Bound<'_, PyAny>>,
@@ -371,32 +586,29 @@ impl ConsistentHash {
             Some(w) => positive_u32(py, w, "weight", RingError::InvalidWeight)?,
         };
         let moves = self
-            .inner
-            .add_node(name, weight)
+            .change(py, |t| t.add_node(name, weight))
             .map_err(|e| errors::ring(py, e))?;
-        self.refresh_names(py);
         Self::moves_to_py(py, moves)
     }
 
     /// Remove `node`; returns the migration plan as `(key, source, target)` tuples.
     fn remove_node<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         node: &Bound<'_, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
         let name = node_name(node)?;
         let moves = self
-            .inner
-            .remove_node(name)
+            .change(py, |t| t.remove_node(name))
             .map_err(|e| errors::ring(py, e))?;
-        self.refresh_names(py);
         Self::moves_to_py(py, moves)
     }
 
     /// `{node: share of the hash space}`; the shares sum to 1.
     fn distribution<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let snap = self.shared.load();
         let d = PyDict::new(py);
-        for (name, share) in self.names.iter().zip(self.ring().distribution()) {
+        for (name, share) in names(py, &snap).iter().zip(snap.ring().distribution()) {
             d.set_item(name.bind(py), share)?;
         }
         Ok(d)

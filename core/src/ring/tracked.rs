@@ -297,6 +297,31 @@ impl<K: AsRef<[u8]> + Eq + Hash + Clone> TrackedRing<K> {
         Ok(self.finish(plan))
     }
 
+    /// Add many nodes at once. With no tracked keys this is one rebuild; otherwise the nodes
+    /// join one after another and the plans are concatenated (a key may appear more than once).
+    /// Nothing is added unless every node is valid.
+    pub fn add_nodes<'a>(
+        &mut self,
+        nodes: impl IntoIterator<Item = (&'a str, u32)>,
+    ) -> Result<Vec<Move<K>>, RingError> {
+        let nodes: Vec<(&str, u32)> = nodes.into_iter().collect();
+        if self.tracked == 0 {
+            self.ring.add_nodes(nodes)?;
+            return Ok(Vec::new());
+        }
+        for (i, &(name, weight)) in nodes.iter().enumerate() {
+            self.ring.check_new_node(name, weight)?;
+            if nodes[..i].iter().any(|&(n, _)| n == name) {
+                return Err(RingError::DuplicateNode(name.to_owned()));
+            }
+        }
+        let mut moves = Vec::new();
+        for (name, weight) in nodes {
+            moves.extend(self.add_node(name, weight)?);
+        }
+        Ok(moves)
+    }
+
     /// Remove a node; returns every tracked key whose node changed.
     pub fn remove_node(&mut self, name: &str) -> Result<Vec<Move<K>>, RingError> {
         if !self.ring.contains(name) {
