@@ -541,8 +541,8 @@ class RedisLock(_HolderTable):
     :param on_lost: called (from the watchdog thread) with the :class:`Lease` when renewal finds
         the lock lost; :attr:`lost` is set first.
     :param socket_timeout: socket and connect timeout of the default client, in seconds (ignored
-        when ``client`` is given: that client's own timeout and retry policy apply, and
-        redis-py retries by default). A server that stops answering surfaces as
+        when ``client`` is given: that client's own socket timeout applies; its retry policy is
+        not used, see :func:`_sender`). A server that stops answering surfaces as
         :class:`~ringpax.errors.LockConnectionError` within it.
 
     Ownership is per holder (asyncio task, else thread); see the module documentation.
