@@ -10,7 +10,7 @@ CARGO ?= cargo
 LIBDIR := target/release
 CWARN := -Wall -Wextra -Wpedantic -Werror
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -g
-CLIBS := $(LIBDIR)/libringpax.a -lpthread -ldl -lm
+CLIBS := $(LIBDIR)/libringpax.a -pthread -ldl -lm
 # Python packages for tests and benches (the package itself depends only on redis).
 DEV_PY := "maturin>=1.16,<2" "pytest>=8" "hypothesis>=6" "mypy>=1.10" "redis>=5" blake3 "uhashring==2.5" "composable-paxos==1.0.0" typing_extensions
 

@@ -33,18 +33,70 @@ typedef enum ringpax_status {
   RINGPAX_STATUS_DUPLICATE_NODE = 101,
   // The node is not on the ring, or the index is out of range.
   RINGPAX_STATUS_UNKNOWN_NODE = 102,
+  // The key is not tracked.
+  RINGPAX_STATUS_UNKNOWN_KEY = 103,
   // A panic was caught at the boundary (a bug in ringpax; please report it).
   RINGPAX_STATUS_PANIC = 9999,
 } ringpax_status;
 
-// A consistent-hash ring. Opaque: create with `ringpax_ring_new`, destroy with
-// `ringpax_ring_free`.
+// Key hash of a ring with the ringpax placement spec.
+typedef enum ringpax_hash {
+  // BLAKE3, first 8 bytes little-endian: the documented spec (default).
+  RINGPAX_HASH_BLAKE3 = 0,
+  // XXH3-64: fastest, for keys from trusted sources only.
+  RINGPAX_HASH_XXH3 = 1,
+  // Keyed BLAKE3 with the 32-byte `key` of `ringpax_ring_options`.
+  RINGPAX_HASH_BLAKE3_KEYED = 2,
+} ringpax_hash;
+
+// Placement compatible with another library (overrides `hash`).
+typedef enum ringpax_compat {
+  // The ringpax placement spec (README).
+  RINGPAX_COMPAT_NONE = 0,
+  // uhashring 2.5's default ring (MD5, points `"node-w"`, first point strictly greater).
+  RINGPAX_COMPAT_UHASHRING = 1,
+  // libketama / twemproxy `distribution: ketama`, `hash: md5`; `replicas` must be a multiple
+  // of 4 (160 in twemproxy).
+  RINGPAX_COMPAT_KETAMA = 2,
+} ringpax_compat;
+
+// A consistent-hash ring. Opaque: create with `ringpax_ring_new` or
+// `ringpax_ring_new_with`, destroy with `ringpax_ring_free`.
 //
-// Thread safety: functions taking `const ringpax_ring *` may run concurrently from many
-// threads; a function taking `ringpax_ring *` (a membership change) needs exclusive access.
+// Thread safety: every function may be called from any number of threads at once on the same
+// ring (except `ringpax_ring_free`, which must be the last call). Lookups read an immutable
+// snapshot and never wait for a writer; changes serialise on the ring's writer lock. A lookup
+// answers from the ring as it was at one moment during the call.
+//
 // Node indexes follow the bytewise order of node names and are valid until the next membership
-// change.
+// change; with concurrent writers, prefer the name outputs.
 typedef struct ringpax_ring ringpax_ring;
+
+// Options for `ringpax_ring_new_with`. Start from `ringpax_ring_options_default()`.
+typedef struct ringpax_ring_options {
+  // Points per unit of weight (160 by default).
+  uint32_t replicas;
+  // Key hash for the ringpax spec.
+  enum ringpax_hash hash;
+  // 32 bytes of secret for `RINGPAX_HASH_BLAKE3_KEYED`, else NULL. Copied during the call.
+  const uint8_t *key;
+  // Placement compatible with another library, or `RINGPAX_COMPAT_NONE`.
+  enum ringpax_compat compat;
+  // Bounded loads for tracked keys: a factor >= 1 (e.g. 1.25), or 0 for plain hashing.
+  double load_factor;
+} ringpax_ring_options;
+
+// Receives one entry of a migration plan: tracked key `key` (`key_len` bytes) moves from node
+// `source` to node `target` (UTF-8, not NUL-terminated, with their lengths). All pointers are
+// valid only during the call. `ctx` is the caller's pointer, passed through unchanged. Called
+// after the change is complete and outside the ring's locks, so it may call ringpax again.
+typedef void (*ringpax_move_fn)(void *ctx,
+                                const uint8_t *key,
+                                size_t key_len,
+                                const char *source,
+                                size_t source_len,
+                                const char *target,
+                                size_t target_len);
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,10 +119,21 @@ enum ringpax_status ringpax_last_error_message(char *buf, size_t cap, size_t *le
 // Do not free it.
 const char *ringpax_version(void);
 
+// The default options: 160 replicas, BLAKE3, no key, no compatibility mode, no load bound.
+struct ringpax_ring_options ringpax_ring_options_default(void);
+
 // Create an empty ring with `replicas` points per unit of weight (160 is the usual choice)
 // and store it in `*ring_out`. The caller owns the ring and must release it with
 // `ringpax_ring_free`. `*ring_out` is written only on success.
 enum ringpax_status ringpax_ring_new(uint32_t replicas, struct ringpax_ring **ring_out);
+
+// Create an empty ring from `*options` (read during the call only) and store it in
+// `*ring_out`; the caller owns it and releases it with `ringpax_ring_free`. Errors:
+// `INVALID_ARGUMENT` (zero replicas, ketama replicas not a multiple of 4, keyed hash without
+// a key, a key with another hash, load factor not 0 and not a finite number >= 1),
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_ring_new_with(const struct ringpax_ring_options *options,
+                                          struct ringpax_ring **ring_out);
 
 // Destroy a ring made by `ringpax_ring_new`. `ring` may be NULL (nothing happens). After this
 // call the pointer is dangling; freeing it twice is undefined behaviour.
@@ -79,14 +142,14 @@ void ringpax_ring_free(struct ringpax_ring *ring);
 // Add node `name` (`name_len` bytes of UTF-8, not NUL-terminated; ringpax copies it) with
 // integer `weight >= 1`. Errors: `DUPLICATE_NODE`, `INVALID_ARGUMENT` (empty name, zero weight,
 // too many points), `INVALID_UTF8`, `NULL_ARGUMENT`. On error the ring is unchanged.
-enum ringpax_status ringpax_ring_add_node(struct ringpax_ring *ring,
+enum ringpax_status ringpax_ring_add_node(const struct ringpax_ring *ring,
                                           const char *name,
                                           size_t name_len,
                                           uint32_t weight);
 
 // Remove node `name` (`name_len` bytes of UTF-8). Errors: `UNKNOWN_NODE`, `INVALID_UTF8`,
 // `NULL_ARGUMENT`. On error the ring is unchanged.
-enum ringpax_status ringpax_ring_remove_node(struct ringpax_ring *ring,
+enum ringpax_status ringpax_ring_remove_node(const struct ringpax_ring *ring,
                                              const char *name,
                                              size_t name_len);
 
@@ -143,12 +206,62 @@ enum ringpax_status ringpax_ring_node_index(const struct ringpax_ring *ring,
                                             size_t name_len,
                                             size_t *index_out);
 
-// The ring position (64-bit hash) of `key` under this ring's hash function, written to
+// The ring position (64-bit hash) of `key` under this ring's placement scheme, written to
 // `*hash_out`. Useful to check the placement spec from C. Errors: `NULL_ARGUMENT`.
 enum ringpax_status ringpax_ring_hash(const struct ringpax_ring *ring,
                                       const uint8_t *key,
                                       size_t key_len,
                                       uint64_t *hash_out);
+
+// Like `ringpax_ring_add_node`, and reports the migration plan: `on_move` (may be NULL) is
+// called once for every tracked key whose node changed. Errors as `ringpax_ring_add_node`;
+// on error nothing changes and `on_move` is not called.
+enum ringpax_status ringpax_ring_add_node_plan(const struct ringpax_ring *ring,
+                                               const char *name,
+                                               size_t name_len,
+                                               uint32_t weight,
+                                               ringpax_move_fn on_move,
+                                               void *ctx);
+
+// Like `ringpax_ring_remove_node`, and reports the migration plan through `on_move` (may be
+// NULL). Removing the last node while keys are tracked fails with `EMPTY_RING`.
+enum ringpax_status ringpax_ring_remove_node_plan(const struct ringpax_ring *ring,
+                                                  const char *name,
+                                                  size_t name_len,
+                                                  ringpax_move_fn on_move,
+                                                  void *ctx);
+
+// Track `key` (copied) so that membership changes report it when it moves; the index of the
+// node it is assigned to goes to `*index_out` (may be NULL). Tracking a key twice is a no-op.
+// Errors: `EMPTY_RING`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_ring_track(const struct ringpax_ring *ring,
+                                       const uint8_t *key,
+                                       size_t key_len,
+                                       size_t *index_out);
+
+// Stop tracking `key`. With bounded loads the bound may shrink; keys moved to keep it are
+// reported through `on_move` (may be NULL). Errors: `UNKNOWN_KEY` (not tracked),
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_ring_untrack(const struct ringpax_ring *ring,
+                                         const uint8_t *key,
+                                         size_t key_len,
+                                         ringpax_move_fn on_move,
+                                         void *ctx);
+
+// The node a tracked key is assigned to (with bounded loads it may differ from
+// `ringpax_ring_get`); its index goes to `*index_out`. Errors: `UNKNOWN_KEY` (not tracked),
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_ring_assigned(const struct ringpax_ring *ring,
+                                          const uint8_t *key,
+                                          size_t key_len,
+                                          size_t *index_out);
+
+// Number of tracked keys (0 for a NULL ring).
+size_t ringpax_ring_tracked_count(const struct ringpax_ring *ring);
+
+// The current bound on tracked keys per node with bounded loads, written to `*bound_out`;
+// `INVALID_ARGUMENT` when the ring has no load bound. Errors: `NULL_ARGUMENT`.
+enum ringpax_status ringpax_ring_load_bound(const struct ringpax_ring *ring, size_t *bound_out);
 
 #ifdef __cplusplus
 }  // extern "C"

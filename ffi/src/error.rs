@@ -27,6 +27,8 @@ pub enum ringpax_status {
     DuplicateNode = 101,
     /// The node is not on the ring, or the index is out of range.
     UnknownNode = 102,
+    /// The key is not tracked.
+    UnknownKey = 103,
     /// A panic was caught at the boundary (a bug in ringpax; please report it).
     Panic = 9999,
 }
@@ -43,6 +45,7 @@ impl ringpax_status {
             ringpax_status::EmptyRing => "the ring has no nodes",
             ringpax_status::DuplicateNode => "the node is already on the ring",
             ringpax_status::UnknownNode => "the node is not on the ring",
+            ringpax_status::UnknownKey => "the key is not tracked",
             ringpax_status::Panic => "internal error: a panic was caught at the C boundary",
         }
     }
@@ -68,7 +71,8 @@ impl From<RingError> for Failure {
         let status = match &e {
             RingError::EmptyRing | RingError::WouldOrphanKeys { .. } => ringpax_status::EmptyRing,
             RingError::DuplicateNode(_) => ringpax_status::DuplicateNode,
-            RingError::UnknownNode(_) | RingError::UnknownKey(_) => ringpax_status::UnknownNode,
+            RingError::UnknownNode(_) => ringpax_status::UnknownNode,
+            RingError::UnknownKey(_) => ringpax_status::UnknownKey,
             RingError::EmptyNodeName
             | RingError::InvalidReplicas(_)
             | RingError::InvalidWeight(_)

@@ -1,22 +1,85 @@
 //! `ringpax_ring`: the consistent-hash ring (placement spec in the README).
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
 
-use ringpax_core::ring::Ring;
+use ringpax_core::ring::{KeyHasher, Move, Ring, Scheme, SharedRing, TrackedRing};
 
 use crate::error::{
     Failure, bytes, guard, guard_value, non_null, non_null_mut, put, ringpax_status, utf8,
     write_text,
 };
 
-/// A consistent-hash ring. Opaque: create with `ringpax_ring_new`, destroy with
-/// `ringpax_ring_free`.
+/// A consistent-hash ring. Opaque: create with `ringpax_ring_new` or
+/// `ringpax_ring_new_with`, destroy with `ringpax_ring_free`.
 ///
-/// Thread safety: functions taking `const ringpax_ring *` may run concurrently from many
-/// threads; a function taking `ringpax_ring *` (a membership change) needs exclusive access.
+/// Thread safety: every function may be called from any number of threads at once on the same
+/// ring (except `ringpax_ring_free`, which must be the last call). Lookups read an immutable
+/// snapshot and never wait for a writer; changes serialise on the ring's writer lock. A lookup
+/// answers from the ring as it was at one moment during the call.
+///
 /// Node indexes follow the bytewise order of node names and are valid until the next membership
-/// change.
+/// change; with concurrent writers, prefer the name outputs.
 pub struct ringpax_ring {
-    ring: Ring,
+    shared: SharedRing<Vec<u8>>,
+}
+
+impl ringpax_ring {
+    fn snapshot(&self) -> Arc<ringpax_core::ring::Snapshot<()>> {
+        self.shared.snapshot()
+    }
+}
+
+/// Key hash of a ring with the ringpax placement spec.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ringpax_hash {
+    /// BLAKE3, first 8 bytes little-endian: the documented spec (default).
+    Blake3 = 0,
+    /// XXH3-64: fastest, for keys from trusted sources only.
+    Xxh3 = 1,
+    /// Keyed BLAKE3 with the 32-byte `key` of `ringpax_ring_options`.
+    Blake3Keyed = 2,
+}
+
+/// Placement compatible with another library (overrides `hash`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ringpax_compat {
+    /// The ringpax placement spec (README).
+    None = 0,
+    /// uhashring 2.5's default ring (MD5, points `"node-w"`, first point strictly greater).
+    Uhashring = 1,
+    /// libketama / twemproxy `distribution: ketama`, `hash: md5`; `replicas` must be a multiple
+    /// of 4 (160 in twemproxy).
+    Ketama = 2,
+}
+
+/// Options for `ringpax_ring_new_with`. Start from `ringpax_ring_options_default()`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ringpax_ring_options {
+    /// Points per unit of weight (160 by default).
+    pub replicas: u32,
+    /// Key hash for the ringpax spec.
+    pub hash: ringpax_hash,
+    /// 32 bytes of secret for `RINGPAX_HASH_BLAKE3_KEYED`, else NULL. Copied during the call.
+    pub key: *const u8,
+    /// Placement compatible with another library, or `RINGPAX_COMPAT_NONE`.
+    pub compat: ringpax_compat,
+    /// Bounded loads for tracked keys: a factor >= 1 (e.g. 1.25), or 0 for plain hashing.
+    pub load_factor: f64,
+}
+
+/// The default options: 160 replicas, BLAKE3, no key, no compatibility mode, no load bound.
+#[unsafe(no_mangle)]
+pub extern "C" fn ringpax_ring_options_default() -> ringpax_ring_options {
+    ringpax_ring_options {
+        replicas: ringpax_core::ring::DEFAULT_REPLICAS,
+        hash: ringpax_hash::Blake3,
+        key: std::ptr::null(),
+        compat: ringpax_compat::None,
+        load_factor: 0.0,
+    }
 }
 
 /// Create an empty ring with `replicas` points per unit of weight (160 is the usual choice)
@@ -27,11 +90,62 @@ pub unsafe extern "C" fn ringpax_ring_new(
     replicas: u32,
     ring_out: *mut *mut ringpax_ring,
 ) -> ringpax_status {
+    let mut opts = ringpax_ring_options_default();
+    opts.replicas = replicas;
+    // SAFETY: forwarded; `opts` lives for the call.
+    unsafe { ringpax_ring_new_with(&opts, ring_out) }
+}
+
+/// Create an empty ring from `*options` (read during the call only) and store it in
+/// `*ring_out`; the caller owns it and releases it with `ringpax_ring_free`. Errors:
+/// `INVALID_ARGUMENT` (zero replicas, ketama replicas not a multiple of 4, keyed hash without
+/// a key, a key with another hash, load factor not 0 and not a finite number >= 1),
+/// `NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_ring_new_with(
+    options: *const ringpax_ring_options,
+    ring_out: *mut *mut ringpax_ring,
+) -> ringpax_status {
     guard(|| {
-        // SAFETY: `ring_out` is NULL or writable, per the contract above.
+        // SAFETY: pointer validity is the caller's contract.
+        let opts = unsafe { non_null(options, "options") }?;
         let out = unsafe { non_null_mut(ring_out, "ring_out") }?;
-        let ring = Ring::new(replicas)?;
-        *out = Box::into_raw(Box::new(ringpax_ring { ring }));
+        let scheme = match opts.compat {
+            ringpax_compat::Uhashring => Scheme::Uhashring,
+            ringpax_compat::Ketama => Scheme::Ketama,
+            ringpax_compat::None => Scheme::Ringpax(match (opts.hash, opts.key.is_null()) {
+                (ringpax_hash::Blake3, true) => KeyHasher::Blake3,
+                (ringpax_hash::Xxh3, true) => KeyHasher::Xxh3,
+                (ringpax_hash::Blake3Keyed, false) => {
+                    // SAFETY: a non-NULL key points at 32 readable bytes, per the contract.
+                    let key = unsafe { bytes(opts.key, 32, "key") }?;
+                    let mut k = [0u8; 32];
+                    k.copy_from_slice(key);
+                    KeyHasher::Blake3Keyed(Box::new(k))
+                }
+                (ringpax_hash::Blake3Keyed, true) => {
+                    return Err(Failure::new(
+                        ringpax_status::InvalidArgument,
+                        "RINGPAX_HASH_BLAKE3_KEYED needs a 32-byte key",
+                    ));
+                }
+                (_, false) => {
+                    return Err(Failure::new(
+                        ringpax_status::InvalidArgument,
+                        "a key is only used with RINGPAX_HASH_BLAKE3_KEYED",
+                    ));
+                }
+            }),
+        };
+        let ring = Ring::with_scheme(opts.replicas, scheme)?;
+        let tracked = if opts.load_factor == 0.0 {
+            TrackedRing::new(ring)
+        } else {
+            TrackedRing::with_bounded_loads(ring, opts.load_factor)?
+        };
+        *out = Box::into_raw(Box::new(ringpax_ring {
+            shared: SharedRing::new(tracked),
+        }));
         Ok(())
     })
 }
@@ -54,16 +168,19 @@ pub unsafe extern "C" fn ringpax_ring_free(ring: *mut ringpax_ring) {
 /// too many points), `INVALID_UTF8`, `NULL_ARGUMENT`. On error the ring is unchanged.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_ring_add_node(
-    ring: *mut ringpax_ring,
+    ring: *const ringpax_ring,
     name: *const c_char,
     name_len: usize,
     weight: u32,
 ) -> ringpax_status {
     guard(|| {
         // SAFETY: pointer validity is the caller's contract.
-        let r = unsafe { non_null_mut(ring, "ring") }?;
+        let r = unsafe { non_null(ring, "ring") }?;
         let name = unsafe { utf8(name.cast(), name_len, "name") }?;
-        r.ring.add_node(name, weight).map_err(Failure::from)
+        r.shared
+            .write(|t| t.add_node(name, weight))
+            .map(drop)
+            .map_err(Failure::from)
     })
 }
 
@@ -71,15 +188,18 @@ pub unsafe extern "C" fn ringpax_ring_add_node(
 /// `NULL_ARGUMENT`. On error the ring is unchanged.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_ring_remove_node(
-    ring: *mut ringpax_ring,
+    ring: *const ringpax_ring,
     name: *const c_char,
     name_len: usize,
 ) -> ringpax_status {
     guard(|| {
         // SAFETY: pointer validity is the caller's contract.
-        let r = unsafe { non_null_mut(ring, "ring") }?;
+        let r = unsafe { non_null(ring, "ring") }?;
         let name = unsafe { utf8(name.cast(), name_len, "name") }?;
-        r.ring.remove_node(name).map(|_| ()).map_err(Failure::from)
+        r.shared
+            .write(|t| t.remove_node(name))
+            .map(drop)
+            .map_err(Failure::from)
     })
 }
 
@@ -102,9 +222,10 @@ pub unsafe extern "C" fn ringpax_ring_get(
         // SAFETY: pointer validity is the caller's contract.
         let r = unsafe { non_null(ring, "ring") }?;
         let key = unsafe { bytes(key, key_len, "key") }?;
-        let i = r.ring.get_index(key)?;
+        let snap = r.snapshot();
+        let i = snap.ring().get_index(key)?;
         if !name_buf.is_null() || !name_len_out.is_null() {
-            let name = r.ring.node_name(i).unwrap_or_default();
+            let name = snap.ring().node_name(i).unwrap_or_default();
             if name_buf.is_null() {
                 // SAFETY: `name_len_out` is non-NULL here and writable per the contract.
                 unsafe { put(name_len_out, name.len()) };
@@ -143,7 +264,7 @@ pub unsafe extern "C" fn ringpax_ring_get_nodes(
                 "indexes_out is NULL",
             ));
         }
-        let idx = r.ring.get_nodes_index(key, n)?;
+        let idx = r.snapshot().ring().get_nodes_index(key, n)?;
         for (k, &i) in idx.iter().enumerate() {
             // SAFETY: `indexes_out` has room for `n >= idx.len()` entries.
             unsafe { *indexes_out.add(k) = i };
@@ -190,7 +311,7 @@ pub unsafe extern "C" fn ringpax_ring_get_many(
             .map(|(&p, &l)| unsafe { bytes(p, l, "a key") })
             .collect::<Result<_, _>>()?;
         let mut found = vec![0u32; count];
-        r.ring.locate_many(&slices, &mut found)?;
+        r.snapshot().ring().locate_many(&slices, &mut found)?;
         for (k, &i) in found.iter().enumerate() {
             // SAFETY: `indexes_out` has `count` entries per the contract.
             unsafe { *indexes_out.add(k) = i as usize };
@@ -204,7 +325,7 @@ pub unsafe extern "C" fn ringpax_ring_get_many(
 pub unsafe extern "C" fn ringpax_ring_node_count(ring: *const ringpax_ring) -> usize {
     // SAFETY: NULL or a live ring, per the contract.
     guard_value(0, || {
-        unsafe { ring.as_ref() }.map_or(0, |r| r.ring.node_count())
+        unsafe { ring.as_ref() }.map_or(0, |r| r.snapshot().ring().node_count())
     })
 }
 
@@ -222,12 +343,13 @@ pub unsafe extern "C" fn ringpax_ring_node_name(
     guard(|| {
         // SAFETY: pointer validity is the caller's contract.
         let r = unsafe { non_null(ring, "ring") }?;
-        let name = r.ring.node_name(index).ok_or_else(|| {
+        let snap = r.snapshot();
+        let name = snap.ring().node_name(index).ok_or_else(|| {
             Failure::new(
                 ringpax_status::UnknownNode,
                 format!(
                     "node index {index} is out of range (the ring has {} nodes)",
-                    r.ring.node_count()
+                    snap.ring().node_count()
                 ),
             )
         })?;
@@ -250,7 +372,7 @@ pub unsafe extern "C" fn ringpax_ring_node_index(
         let r = unsafe { non_null(ring, "ring") }?;
         let name = unsafe { utf8(name.cast(), name_len, "name") }?;
         let out = unsafe { non_null_mut(index_out, "index_out") }?;
-        *out = r.ring.node_index(name).ok_or_else(|| {
+        *out = r.snapshot().ring().node_index(name).ok_or_else(|| {
             Failure::new(
                 ringpax_status::UnknownNode,
                 format!("node {name:?} is not on the ring"),
@@ -260,7 +382,7 @@ pub unsafe extern "C" fn ringpax_ring_node_index(
     })
 }
 
-/// The ring position (64-bit hash) of `key` under this ring's hash function, written to
+/// The ring position (64-bit hash) of `key` under this ring's placement scheme, written to
 /// `*hash_out`. Useful to check the placement spec from C. Errors: `NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_ring_hash(
@@ -274,7 +396,186 @@ pub unsafe extern "C" fn ringpax_ring_hash(
         let r = unsafe { non_null(ring, "ring") }?;
         let key = unsafe { bytes(key, key_len, "key") }?;
         let out = unsafe { non_null_mut(hash_out, "hash_out") }?;
-        *out = r.ring.hash(key);
+        *out = r.snapshot().ring().hash(key);
+        Ok(())
+    })
+}
+
+/// Receives one entry of a migration plan: tracked key `key` (`key_len` bytes) moves from node
+/// `source` to node `target` (UTF-8, not NUL-terminated, with their lengths). All pointers are
+/// valid only during the call. `ctx` is the caller's pointer, passed through unchanged. Called
+/// after the change is complete and outside the ring's locks, so it may call ringpax again.
+pub type ringpax_move_fn = Option<
+    unsafe extern "C" fn(
+        ctx: *mut c_void,
+        key: *const u8,
+        key_len: usize,
+        source: *const c_char,
+        source_len: usize,
+        target: *const c_char,
+        target_len: usize,
+    ),
+>;
+
+unsafe fn report(moves: &[Move<Vec<u8>>], on_move: ringpax_move_fn, ctx: *mut c_void) {
+    if let Some(f) = on_move {
+        for m in moves {
+            // SAFETY: the callback contract is documented on `ringpax_move_fn`.
+            unsafe {
+                f(
+                    ctx,
+                    m.key.as_ptr(),
+                    m.key.len(),
+                    m.source.as_ptr().cast(),
+                    m.source.len(),
+                    m.target.as_ptr().cast(),
+                    m.target.len(),
+                )
+            };
+        }
+    }
+}
+
+/// Like `ringpax_ring_add_node`, and reports the migration plan: `on_move` (may be NULL) is
+/// called once for every tracked key whose node changed. Errors as `ringpax_ring_add_node`;
+/// on error nothing changes and `on_move` is not called.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_ring_add_node_plan(
+    ring: *const ringpax_ring,
+    name: *const c_char,
+    name_len: usize,
+    weight: u32,
+    on_move: ringpax_move_fn,
+    ctx: *mut c_void,
+) -> ringpax_status {
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let r = unsafe { non_null(ring, "ring") }?;
+        let name = unsafe { utf8(name.cast(), name_len, "name") }?;
+        let moves = r.shared.write(|t| t.add_node(name, weight))?;
+        // SAFETY: callback contract documented on `ringpax_move_fn`.
+        unsafe { report(&moves, on_move, ctx) };
+        Ok(())
+    })
+}
+
+/// Like `ringpax_ring_remove_node`, and reports the migration plan through `on_move` (may be
+/// NULL). Removing the last node while keys are tracked fails with `EMPTY_RING`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_ring_remove_node_plan(
+    ring: *const ringpax_ring,
+    name: *const c_char,
+    name_len: usize,
+    on_move: ringpax_move_fn,
+    ctx: *mut c_void,
+) -> ringpax_status {
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let r = unsafe { non_null(ring, "ring") }?;
+        let name = unsafe { utf8(name.cast(), name_len, "name") }?;
+        let moves = r.shared.write(|t| t.remove_node(name))?;
+        // SAFETY: callback contract documented on `ringpax_move_fn`.
+        unsafe { report(&moves, on_move, ctx) };
+        Ok(())
+    })
+}
+
+/// Track `key` (copied) so that membership changes report it when it moves; the index of the
+/// node it is assigned to goes to `*index_out` (may be NULL). Tracking a key twice is a no-op.
+/// Errors: `EMPTY_RING`, `NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_ring_track(
+    ring: *const ringpax_ring,
+    key: *const u8,
+    key_len: usize,
+    index_out: *mut usize,
+) -> ringpax_status {
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let r = unsafe { non_null(ring, "ring") }?;
+        let key = unsafe { bytes(key, key_len, "key") }?;
+        let i = r.shared.write(|t| t.add(key.to_vec()))?;
+        // SAFETY: NULL or writable.
+        unsafe { put(index_out, i) };
+        Ok(())
+    })
+}
+
+/// Stop tracking `key`. With bounded loads the bound may shrink; keys moved to keep it are
+/// reported through `on_move` (may be NULL). Errors: `UNKNOWN_KEY` (not tracked),
+/// `NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_ring_untrack(
+    ring: *const ringpax_ring,
+    key: *const u8,
+    key_len: usize,
+    on_move: ringpax_move_fn,
+    ctx: *mut c_void,
+) -> ringpax_status {
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let r = unsafe { non_null(ring, "ring") }?;
+        let key = unsafe { bytes(key, key_len, "key") }?.to_vec();
+        let moves = r
+            .shared
+            .write(|t| t.remove(&key, |k| format!("{:?}", String::from_utf8_lossy(k))))?;
+        // SAFETY: callback contract documented on `ringpax_move_fn`.
+        unsafe { report(&moves, on_move, ctx) };
+        Ok(())
+    })
+}
+
+/// The node a tracked key is assigned to (with bounded loads it may differ from
+/// `ringpax_ring_get`); its index goes to `*index_out`. Errors: `UNKNOWN_KEY` (not tracked),
+/// `NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_ring_assigned(
+    ring: *const ringpax_ring,
+    key: *const u8,
+    key_len: usize,
+    index_out: *mut usize,
+) -> ringpax_status {
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let r = unsafe { non_null(ring, "ring") }?;
+        let key = unsafe { bytes(key, key_len, "key") }?.to_vec();
+        let out = unsafe { non_null_mut(index_out, "index_out") }?;
+        *out = r.shared.read(|t| t.assigned(&key)).ok_or_else(|| {
+            Failure::new(
+                ringpax_status::UnknownKey,
+                format!("key {:?} is not tracked", String::from_utf8_lossy(&key)),
+            )
+        })?;
+        Ok(())
+    })
+}
+
+/// Number of tracked keys (0 for a NULL ring).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_ring_tracked_count(ring: *const ringpax_ring) -> usize {
+    // SAFETY: NULL or a live ring, per the contract.
+    guard_value(0, || {
+        unsafe { ring.as_ref() }.map_or(0, |r| r.shared.read(|t| t.tracked_len()))
+    })
+}
+
+/// The current bound on tracked keys per node with bounded loads, written to `*bound_out`;
+/// `INVALID_ARGUMENT` when the ring has no load bound. Errors: `NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_ring_load_bound(
+    ring: *const ringpax_ring,
+    bound_out: *mut usize,
+) -> ringpax_status {
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let r = unsafe { non_null(ring, "ring") }?;
+        let out = unsafe { non_null_mut(bound_out, "bound_out") }?;
+        *out = r.shared.read(|t| t.load_bound()).ok_or_else(|| {
+            Failure::new(
+                ringpax_status::InvalidArgument,
+                "the ring has no load bound (load_factor 0)",
+            )
+        })?;
         Ok(())
     })
 }

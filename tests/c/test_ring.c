@@ -1,7 +1,9 @@
 /* C tests of the ring API: every function, every error path, and the shared vectors.
  * Built by `make test-c` with -std=c11 -Wall -Wextra -Wpedantic -Werror -fsanitize=address. */
+#define _POSIX_C_SOURCE 200809L
 #include "ringpax.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,8 @@ static void test_messages(void) {
     const ringpax_status all[] = {
         RINGPAX_STATUS_OK,          RINGPAX_STATUS_NULL_ARGUMENT, RINGPAX_STATUS_INVALID_ARGUMENT,
         RINGPAX_STATUS_INVALID_UTF8, RINGPAX_STATUS_BUFFER_TOO_SMALL, RINGPAX_STATUS_EMPTY_RING,
-        RINGPAX_STATUS_DUPLICATE_NODE, RINGPAX_STATUS_UNKNOWN_NODE, RINGPAX_STATUS_PANIC,
+        RINGPAX_STATUS_DUPLICATE_NODE, RINGPAX_STATUS_UNKNOWN_NODE, RINGPAX_STATUS_UNKNOWN_KEY,
+        RINGPAX_STATUS_PANIC,
     };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         CHECK_STATUS(ringpax_status_message(all[i], buf, sizeof buf, &len), RINGPAX_STATUS_OK);
@@ -251,8 +254,189 @@ static void test_vectors(const char *path) {
     CHECK(rows > 300);
 }
 
+/* Migration plans arrive through a callback; collect them. */
+struct plan {
+    int moves;
+    int wrong_target;
+    const char *expect_target; /* NULL: don't check */
+    const char *expect_source; /* NULL: don't check */
+    int wrong_source;
+};
+
+static void on_move(void *ctx, const uint8_t *key, size_t key_len, const char *source,
+                    size_t source_len, const char *target, size_t target_len) {
+    struct plan *p = ctx;
+    (void)key;
+    (void)key_len;
+    p->moves++;
+    if (p->expect_target &&
+        (strlen(p->expect_target) != target_len || memcmp(p->expect_target, target, target_len)))
+        p->wrong_target++;
+    if (p->expect_source &&
+        (strlen(p->expect_source) != source_len || memcmp(p->expect_source, source, source_len)))
+        p->wrong_source++;
+}
+
+static void test_options_tracking_and_plans(void) {
+    ringpax_ring_options o = ringpax_ring_options_default();
+    CHECK(o.replicas == 160 && o.hash == RINGPAX_HASH_BLAKE3 && o.key == NULL);
+    CHECK(o.compat == RINGPAX_COMPAT_NONE && o.load_factor == 0.0);
+    ringpax_ring *r = NULL;
+    CHECK_STATUS(ringpax_ring_new_with(NULL, &r), RINGPAX_STATUS_NULL_ARGUMENT);
+    o.hash = RINGPAX_HASH_BLAKE3_KEYED; /* without a key */
+    CHECK_STATUS(ringpax_ring_new_with(&o, &r), RINGPAX_STATUS_INVALID_ARGUMENT);
+    uint8_t secret[32];
+    memset(secret, 7, sizeof secret);
+    o.hash = RINGPAX_HASH_XXH3;
+    o.key = secret; /* a key with a hash that takes none */
+    CHECK_STATUS(ringpax_ring_new_with(&o, &r), RINGPAX_STATUS_INVALID_ARGUMENT);
+    o = ringpax_ring_options_default();
+    o.compat = RINGPAX_COMPAT_KETAMA;
+    o.replicas = 162;
+    CHECK_STATUS(ringpax_ring_new_with(&o, &r), RINGPAX_STATUS_INVALID_ARGUMENT);
+    o = ringpax_ring_options_default();
+    o.load_factor = 0.5;
+    CHECK_STATUS(ringpax_ring_new_with(&o, &r), RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("load_factor");
+
+    /* Every scheme places keys, and the same key hashes differently under different schemes. */
+    uint64_t hashes[5];
+    ringpax_compat compats[5] = {RINGPAX_COMPAT_NONE, RINGPAX_COMPAT_NONE, RINGPAX_COMPAT_NONE,
+                                 RINGPAX_COMPAT_UHASHRING, RINGPAX_COMPAT_KETAMA};
+    ringpax_hash hashfns[5] = {RINGPAX_HASH_BLAKE3, RINGPAX_HASH_XXH3, RINGPAX_HASH_BLAKE3_KEYED,
+                               RINGPAX_HASH_BLAKE3, RINGPAX_HASH_BLAKE3};
+    for (int i = 0; i < 5; i++) {
+        o = ringpax_ring_options_default();
+        o.compat = compats[i];
+        o.hash = hashfns[i];
+        o.key = hashfns[i] == RINGPAX_HASH_BLAKE3_KEYED ? secret : NULL;
+        CHECK_STATUS(ringpax_ring_new_with(&o, &r), RINGPAX_STATUS_OK);
+        CHECK_STATUS(ringpax_ring_add_node(r, "a", 1, 1), RINGPAX_STATUS_OK);
+        CHECK_STATUS(ringpax_ring_add_node(r, "b", 1, 2), RINGPAX_STATUS_OK);
+        CHECK_STATUS(ringpax_ring_hash(r, (const uint8_t *)"key1", 4, &hashes[i]), RINGPAX_STATUS_OK);
+        size_t idx = 9;
+        CHECK_STATUS(ringpax_ring_get(r, (const uint8_t *)"key1", 4, &idx, NULL, 0, NULL), RINGPAX_STATUS_OK);
+        CHECK(idx < 2);
+        ringpax_ring_free(r);
+    }
+    CHECK(hashes[0] != hashes[1] && hashes[0] != hashes[2] && hashes[3] != hashes[4]);
+    CHECK(hashes[3] == 0xc2add694bf942dc7ULL);       /* top of md5("key1"), big-endian */
+    CHECK(hashes[4] == (0x94d6adc2ULL << 32));       /* ketama: little-endian first word */
+
+    /* Tracking and exact plans. */
+    CHECK_STATUS(ringpax_ring_new(64, &r), RINGPAX_STATUS_OK);
+    size_t idx = 0;
+    CHECK_STATUS(ringpax_ring_track(r, (const uint8_t *)"k", 1, &idx), RINGPAX_STATUS_EMPTY_RING);
+    const char *names[] = {"n0", "n1", "n2", "n3"};
+    for (int i = 0; i < 4; i++) ringpax_ring_add_node(r, names[i], 2, 1);
+    char key[32];
+    for (int i = 0; i < 2000; i++) {
+        int n = snprintf(key, sizeof key, "key-%d", i);
+        CHECK_STATUS(ringpax_ring_track(r, (const uint8_t *)key, (size_t)n, NULL), RINGPAX_STATUS_OK);
+    }
+    CHECK_STATUS(ringpax_ring_track(r, (const uint8_t *)"key-1", 5, &idx), RINGPAX_STATUS_OK);
+    CHECK(ringpax_ring_tracked_count(r) == 2000);
+    CHECK(ringpax_ring_tracked_count(NULL) == 0);
+    size_t before_new = 0;
+    struct plan p = {0, 0, "new", NULL, 0};
+    CHECK_STATUS(ringpax_ring_add_node_plan(r, "new", 3, 1, on_move, &p), RINGPAX_STATUS_OK);
+    for (int i = 0; i < 2000; i++) {
+        int n = snprintf(key, sizeof key, "key-%d", i);
+        size_t where = 0;
+        ringpax_ring_get(r, (const uint8_t *)key, (size_t)n, NULL, key, sizeof key, NULL);
+        (void)where;
+        if (strcmp(key, "new") == 0) before_new++;
+    }
+    CHECK(p.moves > 0 && (size_t)p.moves == before_new && p.wrong_target == 0);
+    struct plan q = {0, 0, NULL, "new", 0};
+    CHECK_STATUS(ringpax_ring_remove_node_plan(r, "new", 3, on_move, &q), RINGPAX_STATUS_OK);
+    CHECK(q.moves == p.moves && q.wrong_source == 0);
+    CHECK_STATUS(ringpax_ring_add_node_plan(r, "n0", 2, 1, on_move, &p), RINGPAX_STATUS_DUPLICATE_NODE);
+    CHECK_STATUS(ringpax_ring_remove_node_plan(r, "zz", 2, NULL, NULL), RINGPAX_STATUS_UNKNOWN_NODE);
+    CHECK_STATUS(ringpax_ring_add_node_plan(r, "quiet", 5, 1, NULL, NULL), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_ring_assigned(r, (const uint8_t *)"key-1", 5, &idx), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_ring_assigned(r, (const uint8_t *)"nope", 4, &idx), RINGPAX_STATUS_UNKNOWN_KEY);
+    CHECK_STATUS(ringpax_ring_untrack(r, (const uint8_t *)"key-1", 5, NULL, NULL), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_ring_untrack(r, (const uint8_t *)"key-1", 5, NULL, NULL), RINGPAX_STATUS_UNKNOWN_KEY);
+    last_error_contains("not tracked");
+    size_t bound = 0;
+    CHECK_STATUS(ringpax_ring_load_bound(r, &bound), RINGPAX_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(ringpax_ring_track(NULL, (const uint8_t *)"k", 1, NULL), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_ring_untrack(r, NULL, 1, NULL, NULL), RINGPAX_STATUS_NULL_ARGUMENT);
+    ringpax_ring_free(r);
+
+    /* Bounded loads: the bound holds, the last node cannot leave while keys are tracked. */
+    o = ringpax_ring_options_default();
+    o.replicas = 16;
+    o.load_factor = 1.25;
+    CHECK_STATUS(ringpax_ring_new_with(&o, &r), RINGPAX_STATUS_OK);
+    for (int i = 0; i < 4; i++) ringpax_ring_add_node(r, names[i], 2, 1);
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(key, sizeof key, "key-%d", i);
+        ringpax_ring_track(r, (const uint8_t *)key, (size_t)n, NULL);
+    }
+    CHECK_STATUS(ringpax_ring_load_bound(r, &bound), RINGPAX_STATUS_OK);
+    CHECK(bound == 313); /* ceil(1.25 * 1000 / 4) */
+    size_t per_node[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(key, sizeof key, "key-%d", i);
+        size_t where = 99;
+        CHECK_STATUS(ringpax_ring_assigned(r, (const uint8_t *)key, (size_t)n, &where), RINGPAX_STATUS_OK);
+        if (where < 4) per_node[where]++;
+    }
+    CHECK(per_node[0] <= bound && per_node[1] <= bound && per_node[2] <= bound && per_node[3] <= bound);
+    CHECK(per_node[0] + per_node[1] + per_node[2] + per_node[3] == 1000);
+    for (int i = 0; i < 3; i++) ringpax_ring_remove_node(r, names[i], 2);
+    CHECK_STATUS(ringpax_ring_remove_node(r, names[3], 2), RINGPAX_STATUS_EMPTY_RING);
+    ringpax_ring_free(r);
+}
+
+/* Readers on several threads while a writer changes membership: no reader ever fails. */
+struct shared_test {
+    ringpax_ring *ring;
+    int stop;
+    int failures;
+    long lookups;
+};
+
+static void *reader_thread(void *arg) {
+    struct shared_test *t = arg;
+    char key[32], name[64];
+    long n = 0;
+    while (!__atomic_load_n(&t->stop, __ATOMIC_SEQ_CST)) {
+        int len = snprintf(key, sizeof key, "k%ld", n++);
+        ringpax_status st = ringpax_ring_get(t->ring, (const uint8_t *)key, (size_t)len, NULL,
+                                             name, sizeof name, NULL);
+        if (st != RINGPAX_STATUS_OK || (name[0] != 'b' && name[0] != 'x'))
+            __atomic_fetch_add(&t->failures, 1, __ATOMIC_SEQ_CST);
+    }
+    __atomic_fetch_add(&t->lookups, n, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void test_concurrent_readers(void) {
+    struct shared_test t = {NULL, 0, 0, 0};
+    CHECK_STATUS(ringpax_ring_new(160, &t.ring), RINGPAX_STATUS_OK);
+    ringpax_ring_add_node(t.ring, "base", 4, 1);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, reader_thread, &t);
+    char name[16];
+    for (int round = 0; round < 200; round++) {
+        int n = snprintf(name, sizeof name, "x%d", round % 5);
+        if (ringpax_ring_add_node(t.ring, name, (size_t)n, 1) == RINGPAX_STATUS_DUPLICATE_NODE)
+            ringpax_ring_remove_node(t.ring, name, (size_t)n);
+    }
+    __atomic_store_n(&t.stop, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    CHECK(t.failures == 0);
+    CHECK(t.lookups > 0);
+    ringpax_ring_free(t.ring);
+}
+
 int main(int argc, char **argv) {
     test_messages();
+    test_options_tracking_and_plans();
+    test_concurrent_readers();
     test_lifecycle_and_errors();
     test_lookups();
     test_vectors(argc > 1 ? argv[1] : "tests/vectors/ring.tsv");

@@ -254,11 +254,8 @@ impl Ring {
     }
 
     fn tie_ranks(&self) -> Vec<u64> {
-        self.nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| self.scheme.tie_rank(i as u32, n.seq))
-            .collect()
+        self.scheme
+            .tie_ranks(self.nodes.iter().map(|n| (&*n.name, n.seq)))
     }
 
     /// Remove node `name`; returns its weight.

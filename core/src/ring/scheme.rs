@@ -24,8 +24,14 @@ pub enum Scheme {
     /// The libketama / twemproxy `distribution: ketama` continuum with `hash: md5`: a server
     /// gets `floor(weight_share * replicas/4 * servers) * 4` points (`replicas` = 160 in
     /// twemproxy), four per MD5 digest of `"NAME-i"`, each a little-endian u32; a key's position
-    /// is the little-endian u32 of its MD5's first four bytes; first point `>=`, wrapping. Equal
-    /// points keep server insertion order (twemproxy sorts its continuum with a stable sort).
+    /// is the little-endian u32 of its MD5's first four bytes; first point `>=`, wrapping.
+    ///
+    /// Details verified against twemproxy 0.5.0 (Debian's nutcracker): point counts use 32-bit
+    /// float arithmetic; `"NAME-i"` is cut to 272 bytes before hashing; equal points go to the
+    /// server with the shorter name, then the bytewise smaller one (twemproxy sorts its servers
+    /// by name, length first, and its continuum sort keeps that order for ties). Name nodes as
+    /// twemproxy hashes them: the server's name when the config gives one, else `host:port`
+    /// (`host` alone when the port is 11211).
     Ketama,
 }
 
@@ -34,6 +40,9 @@ impl Default for Scheme {
         Scheme::Ringpax(KeyHasher::Blake3)
     }
 }
+
+/// twemproxy hashes at most this many bytes of `"NAME-i"`.
+const KETAMA_MAX_HASHED: usize = 272;
 
 fn md5(bytes: &[u8]) -> [u8; 16] {
     Md5::digest(bytes).into()
@@ -91,14 +100,26 @@ impl Scheme {
         matches!(self, Scheme::Ketama)
     }
 
-    /// Rank used to order equal points: lower first, and the first wins.
-    /// `name_index` is the node's index in bytewise name order, `seq` its insertion number.
-    #[inline]
-    pub(crate) fn tie_rank(&self, name_index: u32, seq: u64) -> u64 {
+    /// Ranks used to order equal points, by node index: lower first, and the first wins.
+    /// `nodes` are `(name, insertion number)` in node-index (bytewise name) order.
+    pub(crate) fn tie_ranks<'a>(&self, nodes: impl Iterator<Item = (&'a str, u64)>) -> Vec<u64> {
         match self {
-            Scheme::Ringpax(_) => name_index as u64,
-            Scheme::Uhashring => u64::MAX - seq,
-            Scheme::Ketama => seq,
+            Scheme::Ringpax(_) => nodes.enumerate().map(|(i, _)| i as u64).collect(),
+            Scheme::Uhashring => nodes.map(|(_, seq)| u64::MAX - seq).collect(),
+            Scheme::Ketama => {
+                // Length first, then bytewise, as twemproxy's string_compare.
+                let names: Vec<&str> = nodes.map(|(n, _)| n).collect();
+                let mut order: Vec<usize> = (0..names.len()).collect();
+                order.sort_by(|&a, &b| {
+                    (names[a].len(), names[a].as_bytes())
+                        .cmp(&(names[b].len(), names[b].as_bytes()))
+                });
+                let mut ranks = vec![0u64; names.len()];
+                for (rank, &i) in order.iter().enumerate() {
+                    ranks[i] = rank as u64;
+                }
+                ranks
+            }
         }
     }
 
@@ -148,7 +169,9 @@ impl Scheme {
             Scheme::Ketama => {
                 let mut pts = Vec::with_capacity(count as usize);
                 for i in 0..count / 4 {
-                    let d = md5(format!("{name}-{i}").as_bytes());
+                    let host = format!("{name}-{i}");
+                    // twemproxy formats into a 273-byte buffer and hashes at most 272 bytes.
+                    let d = md5(&host.as_bytes()[..host.len().min(KETAMA_MAX_HASHED)]);
                     pts.extend((0..4).map(|j| ketama_point(&d, j)));
                 }
                 pts
