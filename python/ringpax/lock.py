@@ -952,7 +952,7 @@ class Redlock(_HolderTable):
         ttl: float = 30.0,
         *,
         blocking_timeout: Optional[float] = None,
-        server_timeout: float = 0.05,
+        server_timeout: float = 0.1,
         retry_delay: float = 0.2,
         clock_drift_factor: float = 0.01,
     ) -> None:

@@ -235,7 +235,7 @@ def test_wait_ends_when_a_vanished_holder_ttl_runs_out(client: Any) -> None:
     started = time.monotonic()
     assert waiter.acquire(timeout=10)
     elapsed = time.monotonic() - started
-    assert 0.4 < elapsed < 1.2, elapsed
+    assert 0.2 < elapsed < 1.5, elapsed
     waiter.release()
 
 
@@ -320,11 +320,11 @@ def test_asyncio_tasks_sharing_one_object_hold_separately(client: Any) -> None:
 
 
 def test_auto_renew_keeps_the_lock_past_several_ttls(client: Any) -> None:
-    lock = RedisLock("renew", client=client, ttl=0.3, auto_renew=True)
-    rival = RedisLock("renew", client=client, ttl=0.3)
+    lock = RedisLock("renew", client=client, ttl=0.5, auto_renew=True)
+    rival = RedisLock("renew", client=client, ttl=0.5)
     assert lock.acquire()
     token = lock.fencing_token
-    deadline = time.monotonic() + 1.5  # five TTLs
+    deadline = time.monotonic() + 1.75  # three and a half TTLs
     while time.monotonic() < deadline:
         assert in_thread(rival.acquire, False) is False
         time.sleep(0.1)

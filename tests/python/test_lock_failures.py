@@ -25,6 +25,9 @@ from ringpax.errors import (  # noqa: E402
 from ringpax.lock import Lease, RedisLock, Redlock  # noqa: E402
 
 SOCKET_TIMEOUT = 0.5
+# Redlock's per-server timeout in the tests: generous, so that a loaded machine does not turn a
+# slow answer into a missing vote (test_redlock_works_with_one_server_hung sets its own).
+SERVER_TIMEOUT = 0.5
 
 
 def servers_or_fail(count: int) -> List[RedisServer]:
@@ -173,10 +176,10 @@ def test_auto_renew_treats_an_unreachable_server_as_loss_after_the_ttl(
 
 
 def test_redlock_on_three_servers(trio: List[RedisServer]) -> None:
-    lock = Redlock([s.url for s in trio], "red", ttl=5)
-    rival = Redlock([s.url for s in trio], "red", ttl=5)
+    lock = Redlock([s.url for s in trio], "red", ttl=5, server_timeout=SERVER_TIMEOUT)
+    rival = Redlock([s.url for s in trio], "red", ttl=5, server_timeout=SERVER_TIMEOUT)
     assert lock.acquire()
-    assert 4.5 < lock.validity <= 5 and lock.owned()
+    assert 4.0 < lock.validity <= 5 and lock.owned()
     key = lock.key
     assert all(s.client().exists(key) for s in trio)
     assert rival.acquire(blocking=False) is False
@@ -200,8 +203,8 @@ def test_redlock_on_three_servers(trio: List[RedisServer]) -> None:
 
 def test_redlock_works_with_one_server_down(trio: List[RedisServer]) -> None:
     trio[1].kill()
-    lock = Redlock([s.url for s in trio], "red1", ttl=5)
-    rival = Redlock([s.url for s in trio], "red1", ttl=5)
+    lock = Redlock([s.url for s in trio], "red1", ttl=5, server_timeout=SERVER_TIMEOUT)
+    rival = Redlock([s.url for s in trio], "red1", ttl=5, server_timeout=SERVER_TIMEOUT)
     assert lock.acquire(timeout=2)
     assert lock.validity > 4
     assert rival.acquire(blocking=False) is False
@@ -213,11 +216,11 @@ def test_redlock_works_with_one_server_down(trio: List[RedisServer]) -> None:
 
 
 def test_redlock_works_with_one_server_hung(trio: List[RedisServer]) -> None:
-    lock = Redlock([s.url for s in trio], "red-hung", ttl=5, server_timeout=0.1)
+    lock = Redlock([s.url for s in trio], "red-hung", ttl=5, server_timeout=0.2)
     trio[2].pause()
     try:
         took, result = timed(lock.acquire, True, 2)
-        assert result is True and took < 0.5  # the hung server costs one server_timeout
+        assert result is True and took < 1.0  # the hung server costs one server_timeout
         lock.release()
     finally:
         trio[2].resume()
@@ -227,7 +230,7 @@ def test_redlock_works_with_one_server_hung(trio: List[RedisServer]) -> None:
 def test_redlock_fails_cleanly_with_two_servers_down(trio: List[RedisServer]) -> None:
     trio[0].kill()
     trio[2].kill()
-    lock = Redlock([s.url for s in trio], "red2", ttl=5)
+    lock = Redlock([s.url for s in trio], "red2", ttl=5, server_timeout=SERVER_TIMEOUT)
     for call in (lambda: lock.acquire(blocking=False), lambda: lock.acquire(timeout=1)):
         took, result = timed(call)
         assert isinstance(result, LockConnectionError), result
@@ -241,8 +244,10 @@ def test_redlock_fails_cleanly_with_two_servers_down(trio: List[RedisServer]) ->
 
 
 def test_redlock_context_manager_timeout(trio: List[RedisServer]) -> None:
-    holder = Redlock([s.url for s in trio], "red-cm", ttl=5)
-    waiter = Redlock([s.url for s in trio], "red-cm", ttl=5, blocking_timeout=0.3)
+    holder = Redlock([s.url for s in trio], "red-cm", ttl=5, server_timeout=SERVER_TIMEOUT)
+    waiter = Redlock(
+        [s.url for s in trio], "red-cm", ttl=5, blocking_timeout=0.3, server_timeout=SERVER_TIMEOUT
+    )
     assert holder.acquire()
     ran = []
     with pytest.raises(LockTimeoutError):
@@ -255,8 +260,8 @@ def test_redlock_context_manager_timeout(trio: List[RedisServer]) -> None:
 
 
 def test_redlock_expired_hold_cannot_release(trio: List[RedisServer]) -> None:
-    lock = Redlock([s.url for s in trio], "red-exp", ttl=0.2)
-    rival = Redlock([s.url for s in trio], "red-exp", ttl=5)
+    lock = Redlock([s.url for s in trio], "red-exp", ttl=0.2, server_timeout=SERVER_TIMEOUT)
+    rival = Redlock([s.url for s in trio], "red-exp", ttl=5, server_timeout=SERVER_TIMEOUT)
     assert lock.acquire()
     time.sleep(0.3)
     assert not lock.owned()
