@@ -8,6 +8,11 @@
 /// Largest index size, in bits (2^20 buckets = 4 MiB of `u32`).
 const MAX_INDEX_BITS: u32 = 20;
 
+/// Index size in bits for `len` points: about one point per bucket, at most [`MAX_INDEX_BITS`].
+fn index_bits(len: usize) -> u32 {
+    (usize::BITS - len.max(2).leading_zeros()).clamp(1, MAX_INDEX_BITS)
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Continuum {
     points: Vec<u64>,
@@ -35,7 +40,8 @@ impl Continuum {
 
     /// This continuum with owner `at` inserted: `new_points` (sorted) belong to it, and every
     /// existing owner index `>= at` shifts up by one; `rank` gives the tie rank of an owner
-    /// index after the shift. Linear: a merge, no sort.
+    /// index after the shift. Linear and cheap: runs of old points are copied whole, and the
+    /// index is shifted rather than rebuilt when its size does not change.
     pub(crate) fn with_owner_inserted(
         &self,
         at: u32,
@@ -45,54 +51,95 @@ impl Continuum {
         let total = self.points.len() + new_points.len();
         let mut points = Vec::with_capacity(total);
         let mut owners = Vec::with_capacity(total);
-        let shift = |o: u32| if o >= at { o + 1 } else { o };
+        let shift = |o: u32| o + (o >= at) as u32;
         let new_rank = rank(at);
-        let (mut i, mut j) = (0, 0);
-        while i < self.points.len() || j < new_points.len() {
-            let take_old = j == new_points.len()
-                || (i < self.points.len()
-                    && (self.points[i], rank(shift(self.owners[i]))) < (new_points[j], new_rank));
-            if take_old {
-                points.push(self.points[i]);
-                owners.push(shift(self.owners[i]));
-                i += 1;
-            } else {
-                points.push(new_points[j]);
-                owners.push(at);
+        let mut i = 0;
+        for &np in new_points {
+            let mut j = i + self.points[i..].partition_point(|&p| p < np);
+            while j < self.points.len()
+                && self.points[j] == np
+                && rank(shift(self.owners[j])) < new_rank
+            {
                 j += 1;
             }
+            points.extend_from_slice(&self.points[i..j]);
+            owners.extend(self.owners[i..j].iter().map(|&o| shift(o)));
+            points.push(np);
+            owners.push(at);
+            i = j;
         }
-        Continuum::from_sorted(points, owners)
+        points.extend_from_slice(&self.points[i..]);
+        owners.extend(self.owners[i..].iter().map(|&o| shift(o)));
+        self.rebuilt(points, owners, new_points, true)
     }
 
-    /// This continuum without owner `at`'s points; owner indexes above `at` shift down by one.
-    pub(crate) fn with_owner_removed(&self, at: u32) -> Self {
-        let mut points = Vec::with_capacity(self.points.len());
-        let mut owners = Vec::with_capacity(self.points.len());
-        for (&p, &o) in self.points.iter().zip(&self.owners) {
-            if o != at {
-                points.push(p);
-                owners.push(if o > at { o - 1 } else { o });
+    /// This continuum without owner `at`, whose points are `old_points` (sorted); owner indexes
+    /// above `at` shift down by one.
+    pub(crate) fn with_owner_removed(&self, at: u32, old_points: &[u64]) -> Self {
+        let keep = self.points.len().saturating_sub(old_points.len());
+        let mut points = Vec::with_capacity(keep);
+        let mut owners = Vec::with_capacity(keep);
+        let shift = |o: u32| o - (o > at) as u32;
+        let mut i = 0;
+        for &v in old_points {
+            // The entry (v, at): among the points equal to v, the one owned by `at`.
+            let mut j = i + self.points[i..].partition_point(|&p| p < v);
+            while j < self.points.len() && self.owners[j] != at {
+                j += 1;
             }
+            points.extend_from_slice(&self.points[i..j]);
+            owners.extend(self.owners[i..j].iter().map(|&o| shift(o)));
+            i = (j + 1).min(self.points.len());
         }
-        Continuum::from_sorted(points, owners)
+        points.extend_from_slice(&self.points[i..]);
+        owners.extend(self.owners[i..].iter().map(|&o| shift(o)));
+        self.rebuilt(points, owners, old_points, false)
+    }
+
+    /// A continuum over `points`/`owners`, which differ from `self` by `changed` points
+    /// (sorted) added or removed. Reuses `self.index` (shifting each entry by the number of
+    /// changed points below its bucket) when the index size stays the same.
+    fn rebuilt(&self, points: Vec<u64>, owners: Vec<u32>, changed: &[u64], added: bool) -> Self {
+        if index_bits(points.len()) != index_bits(self.points.len()) || self.index.is_empty() {
+            return Continuum::from_sorted(points, owners);
+        }
+        let mut index = Vec::with_capacity(self.index.len());
+        let mut k = 0usize;
+        let buckets = self.index.len() - 1;
+        for (b, &old) in self.index[..buckets].iter().enumerate() {
+            let start = (b as u64) << self.shift;
+            while k < changed.len() && changed[k] < start {
+                k += 1;
+            }
+            index.push(if added {
+                old + k as u32
+            } else {
+                old - k as u32
+            });
+        }
+        index.push(points.len() as u32);
+        Continuum {
+            points,
+            owners,
+            index,
+            shift: self.shift,
+        }
     }
 
     fn from_sorted(points: Vec<u64>, owners: Vec<u32>) -> Self {
-        let bits = usize::BITS - points.len().max(2).leading_zeros();
-        let bits = bits.clamp(1, MAX_INDEX_BITS);
+        let bits = index_bits(points.len());
         let shift = 64 - bits;
         let buckets = 1usize << bits;
         let mut index = Vec::with_capacity(buckets + 1);
-        let mut pos = 0usize;
-        for b in 0..buckets {
-            let start = (b as u64) << shift;
-            while pos < points.len() && points[pos] < start {
-                pos += 1;
+        for (pos, &p) in points.iter().enumerate() {
+            let bucket = (p >> shift) as usize;
+            while index.len() <= bucket {
+                index.push(pos as u32);
             }
-            index.push(pos as u32);
         }
-        index.push(points.len() as u32);
+        while index.len() <= buckets {
+            index.push(points.len() as u32);
+        }
         Continuum {
             points,
             owners,
@@ -189,6 +236,52 @@ mod tests {
             }
             assert_eq!(c.owner_of(u64::MAX), naive(&pairs, u64::MAX));
             assert_eq!(c.owner_of(0), naive(&pairs, 0));
+        }
+    }
+
+    #[test]
+    fn incremental_changes_equal_a_fresh_build() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        // Small value ranges force ties; sizes cross index-size boundaries.
+        for (owners, per, range) in [(5u32, 3usize, 50u64), (20, 40, u64::MAX), (9, 7, 30)] {
+            let mut sets: Vec<Vec<u64>> = Vec::new();
+            let mut c = Continuum::default();
+            for o in 0..owners {
+                let mut pts: Vec<u64> = (0..per).map(|_| next(range)).collect();
+                pts.sort_unstable();
+                // Insert owner `o` at the end (owner order = insertion order here).
+                c = c.with_owner_inserted(o, &pts, |x| x as u64);
+                sets.push(pts);
+                let fresh = Continuum::from_pairs(
+                    sets.iter()
+                        .enumerate()
+                        .flat_map(|(i, s)| s.iter().map(move |&p| (p, i as u32)))
+                        .collect(),
+                );
+                assert_eq!(c.points, fresh.points);
+                assert_eq!(c.owners, fresh.owners);
+                assert_eq!(c.index, fresh.index);
+            }
+            while sets.len() > 1 {
+                let at = next(sets.len() as u64) as usize;
+                let gone = sets.remove(at);
+                c = c.with_owner_removed(at as u32, &gone);
+                let fresh = Continuum::from_pairs(
+                    sets.iter()
+                        .enumerate()
+                        .flat_map(|(i, s)| s.iter().map(move |&p| (p, i as u32)))
+                        .collect(),
+                );
+                assert_eq!(c.points, fresh.points);
+                assert_eq!(c.owners, fresh.owners);
+                assert_eq!(c.index, fresh.index);
+            }
         }
     }
 

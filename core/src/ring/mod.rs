@@ -267,7 +267,7 @@ impl Ring {
         if self.scheme.points_depend_on_membership() {
             self.rebuild();
         } else {
-            self.continuum = Arc::new(self.continuum.with_owner_removed(at as u32));
+            self.continuum = Arc::new(self.continuum.with_owner_removed(at as u32, &node.points));
         }
         Ok(node.weight)
     }
