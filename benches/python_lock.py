@@ -5,10 +5,11 @@ Run: ``python benches/python_lock.py`` (needs ``redis-server`` on PATH and ringp
 1. Uncontended acquire+release pairs per second, in interleaved rounds (the median of each side
    is reported, so background load hits both alike), and the round trips per pair counted on the
    client. ringpax also issues a fencing token per acquisition; redis-py does not.
-2. Contended: N processes (default 8) loop acquire -> release on one lock for a fixed time;
-   total acquisitions per second and fairness (min and max acquisitions per process). redis-py's
-   Lock polls (``sleep=0.1`` by default; also run with ``sleep=0.005``); ringpax waiters block on
-   a wake list.
+2. Contended: N processes (default 8) loop acquire -> (work) -> release on one lock for a fixed
+   time, once with no work inside and once with 2 ms; total acquisitions per second, fairness
+   (min and max acquisitions per process) and the requests sent per acquisition (the load on
+   the server). redis-py's Lock polls (``sleep=0.1`` by default; also run with
+   ``sleep=0.005``); ringpax waiters block on a wake list.
 """
 
 from __future__ import annotations
@@ -87,28 +88,37 @@ def uncontended(url: str, rounds: int, pairs: int) -> Dict[str, float]:
     return {k: statistics.median(v) for k, v in rates.items()}
 
 
-def contender(kind: str, url: str, seconds: float, ready: Any, start: Any, out: Any) -> None:
-    client = redis.Redis.from_url(url, socket_timeout=10)
+def contender(
+    kind: str, url: str, seconds: float, work: float, ready: Any, start: Any, out: Any
+) -> None:
+    pool = redis.ConnectionPool.from_url(url, socket_timeout=10, connection_class=CountingConnection)
+    client = redis.Redis(connection_pool=pool)
     acquire, release = make_lock(kind, client, f"bench-c-{kind}")
     client.ping()
     ready.release()
     start.wait()
     count = 0
+    CountingConnection.sent = 0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if acquire():
             count += 1
+            if work:
+                time.sleep(work)
             release()
-    out.put(count)
+    out.put((count, CountingConnection.sent))
 
 
-def contended(kind: str, url: str, processes: int, seconds: float) -> Tuple[float, List[int]]:
+def contended(
+    kind: str, url: str, processes: int, seconds: float, work: float
+) -> Tuple[float, List[int], float]:
+    """(acquisitions/s, sorted per-process counts, requests sent per acquisition)."""
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Semaphore(0)
     start = ctx.Event()
     out = ctx.Queue()
     procs = [
-        ctx.Process(target=contender, args=(kind, url, seconds, ready, start, out))
+        ctx.Process(target=contender, args=(kind, url, seconds, work, ready, start, out))
         for _ in range(processes)
     ]
     for p in procs:
@@ -118,11 +128,13 @@ def contended(kind: str, url: str, processes: int, seconds: float) -> Tuple[floa
             raise RuntimeError("a contender did not start")
     started = time.monotonic()
     start.set()
-    counts = sorted(out.get(timeout=seconds + 60) for _ in procs)
+    results = [out.get(timeout=seconds + 60) for _ in procs]
     elapsed = time.monotonic() - started
     for p in procs:
         p.join(10)
-    return sum(counts) / elapsed, counts
+    counts = sorted(r[0] for r in results)
+    requests = sum(r[1] for r in results)
+    return sum(counts) / elapsed, counts, requests / max(sum(counts), 1)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -131,6 +143,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--work-ms", type=float, nargs="+", default=[0.0, 2.0],
+                        help="time spent holding the lock, one contended run per value")
     args = parser.parse_args(argv)
 
     with RedisServer() as server:
@@ -146,20 +160,27 @@ def main(argv: Optional[List[str]] = None) -> None:
                   f"/pair{note}")
         print(f"  ratio ringpax / redis-py: {rates['ringpax'] / rates['redis-py']:.2f}")
         print()
-        print(f"contended: {args.processes} processes, one lock, {args.seconds:.0f} s each,"
-              " no work inside")
-        results: Dict[str, float] = {}
-        for kind, label in (
-            ("ringpax", "ringpax (wake list)"),
-            ("redis-py", "redis-py sleep=0.1"),
-            ("redis-py-5ms", "redis-py sleep=0.005"),
-        ):
-            rate, counts = contended(kind, server.url, args.processes, args.seconds)
-            results[kind] = rate
-            print(f"  {label:<22} {rate:8.0f} acq/s   per process min {counts[0]:6d}"
-                  f"  max {counts[-1]:6d}  (min/max {counts[0] / max(counts[-1], 1):.2f})")
-        for kind in ("redis-py", "redis-py-5ms"):
-            print(f"  ratio ringpax / {kind}: {results['ringpax'] / max(results[kind], 1e-9):.2f}")
+        for work_ms in args.work_ms:
+            print()
+            inside = "no work" if not work_ms else f"{work_ms:g} ms of work"
+            print(f"contended: {args.processes} processes, one lock, {args.seconds:g} s,"
+                  f" {inside} inside")
+            results: Dict[str, float] = {}
+            for kind, label in (
+                ("ringpax", "ringpax (wake list)"),
+                ("redis-py", "redis-py sleep=0.1"),
+                ("redis-py-5ms", "redis-py sleep=0.005"),
+            ):
+                rate, counts, per_acq = contended(
+                    kind, server.url, args.processes, args.seconds, work_ms / 1000.0
+                )
+                results[kind] = rate
+                print(f"  {label:<21} {rate:7.0f} acq/s   per process min {counts[0]:5d}"
+                      f" max {counts[-1]:5d} (min/max {counts[0] / max(counts[-1], 1):.2f})"
+                      f"   {per_acq:5.1f} requests/acq")
+            for kind in ("redis-py", "redis-py-5ms"):
+                ratio = results["ringpax"] / max(results[kind], 1e-9)
+                print(f"  ratio ringpax / {kind}: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -13,10 +13,12 @@ lock is there. This module keeps the article's two functions and makes them corr
   (Kleppmann, "How to do distributed locking", 2016). One round trip (``EVALSHA``).
 * **Release** is compare-and-delete in one script: it deletes the key only if it still holds our
   token, else it deletes nothing and :class:`~ringpax.errors.LockNotOwnedError` is raised. When
-  an acquirer has flagged that it waits, the release also pushes one element on a per-name wake
-  list; blocked acquirers wait on that list with ``BLPOP`` (oldest waiter first) instead of
-  polling, with a bounded, jittered timeout that also never exceeds the holder's remaining TTL
-  (for holders that crash without releasing).
+  an acquirer has flagged that it waits, the release also hands the lock over: it pushes a
+  ticket on a per-name wake list, and for 50 ms only an attempt carrying that ticket may take
+  the lock. Blocked acquirers wait on that list with ``BLPOP`` (Redis serves the oldest waiter
+  first, so the lock passes in arrival order) instead of polling, with a bounded, jittered
+  timeout that also never exceeds the holder's remaining TTL (for holders that crash without
+  releasing).
 * **Extend** is compare-and-``PEXPIRE``, failing the same way. ``auto_renew=True`` starts a
   watchdog thread that renews at a third of the TTL; when a renewal finds the lock gone it stops,
   sets :attr:`RedisLock.lost` and calls ``on_lost``.
@@ -30,8 +32,8 @@ Locks are not reentrant: a holder that acquires again gets ``False`` (non-blocki
 :class:`~ringpax.errors.LockError` (blocking, which would otherwise wait for itself).
 
 The keys of lock ``NAME`` are ``ringpax:{NAME}:lock``, ``ringpax:{NAME}:fence`` (the counter,
-kept forever, without TTL), and the short-lived ``ringpax:{NAME}:waiters`` and
-``ringpax:{NAME}:wake``. Fencing tokens are monotonic as long as
+kept forever, without TTL), and the short-lived ``ringpax:{NAME}:waiters``,
+``ringpax:{NAME}:wake`` and ``ringpax:{NAME}:handoff``. Fencing tokens are monotonic as long as
 the Redis server keeps its data: a server restarted without persistence (or a failover to a
 replica that had not received the last ``INCR``) starts the counter again. Requires Redis >= 6.0
 (fractional ``BLPOP`` timeouts); redis-py >= 5.
@@ -112,6 +114,10 @@ _MAX_WAIT = 1.0
 # How long an unconsumed wake-up stays on the wake list (covers a waiter that failed its attempt
 # just before the release and has not reached BLPOP yet).
 _WAKE_TTL_MS = 1000
+# How long a release reserves the lock for the waiter it woke (FIFO hand-off). Long enough for a
+# woken process to be scheduled and send its attempt; the most a waiter that died after being
+# woken can cost the others.
+_HANDOFF_MS = 50
 _TOKEN_BYTES = 20
 
 _log = logging.getLogger("ringpax.lock")
@@ -120,19 +126,31 @@ OnLost = Callable[["Lease"], object]
 
 # -- Lua scripts ---------------------------------------------------------------------------------
 
-# KEYS: lock, fence counter, waiters flag.
-# ARGV: token, ttl ms, value this holder already has ("" if none), waiters-flag ttl ms ("0": none).
+# KEYS: lock, fence counter, waiters flag, hand-off.
+# ARGV: token, ttl ms, value this holder already has ("" if none), waiters-flag ttl ms ("0": none),
+# hand-off ticket this caller was woken with ("" if none).
 # Returns the fence (an integer) when acquired, also when the key already carries this very token
 # (a client-side retry of an attempt whose reply was lost); {2, pttl} when the caller already
-# holds the lock under an earlier acquisition; {0, pttl} when someone else holds it (and, for a
-# blocking attempt, flags that someone waits, so that the release wakes it). The counter is only
-# incremented by successful acquisitions, so the tokens of one name are 1, 2, 3, ...
+# holds the lock under an earlier acquisition; {0, pttl} when someone else holds it, or when a
+# release has just handed it to a woken waiter (pttl is then what is left of that hand-off). A
+# blocking attempt that fails flags that someone waits, so that the next release wakes it. The
+# counter is only incremented by successful acquisitions: the tokens of a name are 1, 2, 3, ...
 _ACQUIRE_LUA = """
 local v = redis.call('GET', KEYS[1])
 if not v then
-  local fence = redis.call('INCR', KEYS[2])
-  redis.call('SET', KEYS[1], ARGV[1] .. ':' .. fence, 'PX', ARGV[2])
-  return fence
+  local turn = redis.call('GET', KEYS[4])
+  if not turn or turn == ARGV[5] then
+    if turn then
+      redis.call('DEL', KEYS[4])
+    end
+    local fence = redis.call('INCR', KEYS[2])
+    redis.call('SET', KEYS[1], ARGV[1] .. ':' .. fence, 'PX', ARGV[2])
+    return fence
+  end
+  if ARGV[4] ~= '0' then
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+  end
+  return {0, redis.call('PTTL', KEYS[4])}
 end
 local prefix = ARGV[1] .. ':'
 if string.sub(v, 1, #prefix) == prefix then
@@ -148,17 +166,19 @@ end
 return {0, pttl}
 """
 
-# KEYS: lock, wake list, waiters flag. ARGV: value, wake ttl ms.
-# Compare-and-delete; then, only if a blocked acquirer flagged itself, leave exactly one
-# element on the wake list (BLPOP hands it to the longest-waiting client).
+# KEYS: lock, wake list, waiters flag, hand-off. ARGV: value, wake ttl ms, ticket, hand-off ms.
+# Compare-and-delete. Then, only if a blocked acquirer flagged itself, hand the lock over: for
+# the next hand-off ms only an attempt carrying `ticket` may take it, and exactly one element,
+# the ticket, is left on the wake list, where BLPOP gives it to the longest-waiting client.
 _RELEASE_LUA = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
 redis.call('DEL', KEYS[1])
 if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('SET', KEYS[4], ARGV[3], 'PX', ARGV[4])
   redis.call('DEL', KEYS[2])
-  redis.call('RPUSH', KEYS[2], '1')
+  redis.call('RPUSH', KEYS[2], ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
 return 1
@@ -531,7 +551,7 @@ class Lease:
 class RedisLock(_HolderTable):
     """A lock on one Redis server, with fencing tokens.
 
-    :param name: non-empty lock name (keys ``ringpax:{name}:lock|fence|waiters|wake``).
+    :param name: non-empty lock name (keys ``ringpax:{name}:lock|fence|waiters|wake|handoff``).
     :param client: a ``redis.Redis`` client; ``None`` uses :func:`default_client`
         (``REDIS_URL``, or ``redis://localhost:6379/0``) with ``socket_timeout``.
     :param ttl: seconds the lock lives unless released, extended or renewed (> 0, >= 1 ms).
@@ -576,13 +596,14 @@ class RedisLock(_HolderTable):
         self.fence_key = f"ringpax:{{{name}}}:fence"
         self.wake_key = f"ringpax:{{{name}}}:wake"
         self.waiters_key = f"ringpax:{{{name}}}:waiters"
+        self.handoff_key = f"ringpax:{{{name}}}:handoff"
         #: Set when the auto-renew watchdog finds the lock lost; cleared by the next acquisition.
         self.lost = threading.Event()
         client_timeout = _client_socket_timeout(self.client)
         # A BLPOP must end (server side) well before the client's socket timeout fires.
         self._max_wait = _MAX_WAIT if client_timeout is None else min(_MAX_WAIT, client_timeout / 2)
         # Blocked acquirers keep this flag alive across their waits; releases wake only if set.
-        self._waiters_flag_ms = int(self._max_wait * 2000) + 1000
+        self._waiters_flag_ms = int(self._max_wait * 1000) + 500
 
     # -- acquisition ---------------------------------------------------------------------------
 
@@ -620,11 +641,14 @@ class RedisLock(_HolderTable):
         deadline = None if wait_for is None else time.monotonic() + wait_for
         mine = previous.value if previous is not None else ""
         flag_ms = self._waiters_flag_ms if blocking else 0
-        keys = (self.key, self.fence_key, self.waiters_key)
+        keys = (self.key, self.fence_key, self.waiters_key, self.handoff_key)
+        ticket = ""
         while True:
             started = time.monotonic()
             try:
-                reply = _run_script(self._send, _ACQUIRE, keys, token, ttl_ms, mine, flag_ms)
+                reply = _run_script(
+                    self._send, _ACQUIRE, keys, token, ttl_ms, mine, flag_ms, ticket
+                )
             except _RedisError as exc:
                 raise _translate(exc, f"acquire of lock {self.name!r}") from exc
             if isinstance(reply, int):
@@ -652,26 +676,35 @@ class RedisLock(_HolderTable):
             remaining = math.inf if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            self._wait(holder_pttl, remaining)
+            # Even when the time is up, a ticket we were just woken with gets its attempt.
+            ticket = self._wait(holder_pttl, remaining)
 
-    def _wait(self, holder_pttl_ms: int, remaining: float) -> None:
-        """Wait for a release (wake list) or the holder's expiry, bounded and jittered."""
+    def _wait(self, holder_pttl_ms: int, remaining: float) -> str:
+        """Wait for a release (wake list) or the holder's expiry, bounded and jittered.
+
+        Returns the hand-off ticket of the release that woke us ("" when none did).
+        """
         if holder_pttl_ms == -2:  # the key vanished between GET and PTTL: try again now
-            return
+            return ""
         cap = self._max_wait * random.uniform(0.5, 1.0)
-        if holder_pttl_ms > 0:
-            # Wake just after the holder's TTL runs out, if no release wakes us before.
+        if holder_pttl_ms >= 0:
+            # Wake just after the holder's TTL (or a hand-off to someone else) runs out, if no
+            # release wakes us before.
             wait = holder_pttl_ms / 1000.0 + random.uniform(0.001, 0.01)
         else:  # a key without TTL (not ours): only a release or the cap ends the wait
             wait = cap
         wait = min(wait, cap, remaining)
         if wait < 0.005:
             time.sleep(max(wait, 0.0))
-            return
+            return ""
         try:
-            self._send("BLPOP", self.wake_key, f"{wait:.3f}")
+            popped = self._send("BLPOP", self.wake_key, f"{wait:.3f}")
         except _RedisError as exc:
             raise _translate(exc, f"wait for lock {self.name!r}") from exc
+        if not popped:
+            return ""
+        ticket = popped[1]
+        return ticket.decode("ascii", "replace") if isinstance(ticket, bytes) else str(ticket)
 
     # -- release / extend ----------------------------------------------------------------------
 
@@ -692,9 +725,11 @@ class RedisLock(_HolderTable):
             deleted = _run_script(
                 self._send,
                 _RELEASE,
-                (self.key, self.wake_key, self.waiters_key),
+                (self.key, self.wake_key, self.waiters_key, self.handoff_key),
                 hold.value,
                 _WAKE_TTL_MS,
+                os.urandom(8).hex(),
+                _HANDOFF_MS,
             )
         except _RedisError as exc:
             # Unknown outcome; the hold stays so release() can be retried, and with renewal

@@ -228,6 +228,41 @@ def test_release_wakes_a_blocked_acquirer_at_once(client: Any) -> None:
     assert woke["at"] - released_at < 0.25  # woken by the release, not by its fallback timer
 
 
+def test_release_hands_the_lock_to_the_longest_waiter(client: Any) -> None:
+    lock = RedisLock("fifo", client=client, ttl=30)  # one object, four threads
+    assert lock.acquire()
+    order: List[str] = []
+
+    def wait(name: str) -> None:
+        assert lock.acquire(timeout=10)
+        order.append(name)
+        time.sleep(0.02)
+        lock.release()
+
+    threads = []
+    for name in ("first", "second", "third"):
+        t = threading.Thread(target=wait, args=(name,))
+        t.start()
+        threads.append(t)
+        time.sleep(0.15)  # each one is blocked in BLPOP before the next arrives
+    lock.release()
+    assert lock.acquire(blocking=False) is False  # handed over: no barging past the queue
+    for t in threads:
+        t.join(10)
+    assert order == ["first", "second", "third"]
+
+
+def test_a_hand_off_to_a_vanished_waiter_expires(client: Any) -> None:
+    lock = RedisLock("handoff", client=client, ttl=5)
+    # As if a release had woken a waiter that died before taking the lock.
+    client.set(lock.handoff_key, "ticket-of-a-dead-waiter", px=200)
+    assert lock.acquire(blocking=False) is False
+    started = time.monotonic()
+    assert lock.acquire(timeout=5)
+    assert 0.1 < time.monotonic() - started < 0.8
+    lock.release()
+
+
 def test_wait_ends_when_a_vanished_holder_ttl_runs_out(client: Any) -> None:
     crashed = RedisLock("crash", client=client, ttl=0.6)
     waiter = RedisLock("crash", client=client, ttl=5)
