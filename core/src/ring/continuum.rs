@@ -1,29 +1,46 @@
 //! The continuum: an immutable, sorted array of ring points with a top-bits index.
 //!
-//! Invariants: `points` is sorted ascending; points with equal value are ordered by owner index,
-//! and owner indexes follow the bytewise order of node names, so the first point of a tie belongs
-//! to the smallest name (the spec's tie rule). `index[b]` is the first position whose point is
-//! `>= b << shift`, so a lookup reads one index entry and scans a bucket of about one point.
+//! Invariants: `entries` is sorted by point; points with equal value are ordered by tie rank, so
+//! the first entry of a tie is the scheme's winner. The index has about two to four buckets per
+//! point: `index[b].start` is the first position whose point is `>= b << shift`, and
+//! `index[b].owner` the owner at that position (wrapping to position 0). A lookup whose bucket
+//! holds no point (most of them) is answered by the index alone, one cache line; otherwise it
+//! scans the bucket's entries, where point and owner share a cache line.
 
-/// Largest index size, in bits (2^20 buckets = 4 MiB of `u32`).
-const MAX_INDEX_BITS: u32 = 20;
+/// Largest index size, in bits (2^22 buckets = 32 MiB).
+const MAX_INDEX_BITS: u32 = 22;
 
-/// Index size in bits for `len` points: about one point per bucket, at most [`MAX_INDEX_BITS`].
+/// Index size in bits for `len` points: two to four buckets per point, at most
+/// [`MAX_INDEX_BITS`].
 fn index_bits(len: usize) -> u32 {
     (usize::BITS - len.max(2).leading_zeros()).clamp(1, MAX_INDEX_BITS)
 }
 
+/// One point of the ring and the node that owns it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    point: u64,
+    owner: u32,
+}
+
+/// One bucket of the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    /// First position whose point is `>= bucket start`.
+    start: u32,
+    /// Owner of that position (of position 0 when `start` is past the end).
+    owner: u32,
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Continuum {
-    points: Vec<u64>,
-    owners: Vec<u32>,
-    index: Vec<u32>,
+    entries: Vec<Entry>,
+    index: Vec<Slot>,
     shift: u32,
 }
 
 impl Continuum {
-    /// Build from `(point, tie rank, owner)` entries in any order; equal points are ordered by
-    /// tie rank.
+    /// Build from `(point, owner)` pairs with the owner as tie rank.
     #[cfg(test)]
     pub(crate) fn from_pairs(pairs: Vec<(u64, u32)>) -> Self {
         Continuum::from_entries(pairs.into_iter().map(|(p, o)| (p, o as u64, o)).collect())
@@ -31,16 +48,18 @@ impl Continuum {
 
     /// Build from `(point, tie rank, owner)` entries in any order; equal points are ordered by
     /// tie rank.
-    pub(crate) fn from_entries(mut entries: Vec<(u64, u64, u32)>) -> Self {
-        entries.sort_unstable();
-        let points: Vec<u64> = entries.iter().map(|p| p.0).collect();
-        let owners: Vec<u32> = entries.iter().map(|p| p.2).collect();
-        Continuum::from_sorted(points, owners)
+    pub(crate) fn from_entries(mut raw: Vec<(u64, u64, u32)>) -> Self {
+        raw.sort_unstable();
+        let entries = raw
+            .iter()
+            .map(|&(point, _, owner)| Entry { point, owner })
+            .collect();
+        Continuum::from_sorted(entries)
     }
 
     /// This continuum with owner `at` inserted: `new_points` (sorted) belong to it, and every
     /// existing owner index `>= at` shifts up by one; `rank` gives the tie rank of an owner
-    /// index after the shift. Linear and cheap: runs of old points are copied whole, and the
+    /// index after the shift. Linear and cheap: runs of old entries are copied whole, and the
     /// index is shifted rather than rebuilt when its size does not change.
     pub(crate) fn with_owner_inserted(
         &self,
@@ -48,101 +67,99 @@ impl Continuum {
         new_points: &[u64],
         rank: impl Fn(u32) -> u64,
     ) -> Self {
-        let total = self.points.len() + new_points.len();
-        let mut points = Vec::with_capacity(total);
-        let mut owners = Vec::with_capacity(total);
-        let shift = |o: u32| o + (o >= at) as u32;
+        let old = &self.entries;
+        let mut entries = Vec::with_capacity(old.len() + new_points.len());
+        let shift = |e: &Entry| Entry {
+            point: e.point,
+            owner: e.owner + (e.owner >= at) as u32,
+        };
         let new_rank = rank(at);
         let mut i = 0;
         for &np in new_points {
-            let mut j = i + self.points[i..].partition_point(|&p| p < np);
-            while j < self.points.len()
-                && self.points[j] == np
-                && rank(shift(self.owners[j])) < new_rank
-            {
+            let mut j = i + old[i..].partition_point(|e| e.point < np);
+            while j < old.len() && old[j].point == np && rank(shift(&old[j]).owner) < new_rank {
                 j += 1;
             }
-            points.extend_from_slice(&self.points[i..j]);
-            owners.extend(self.owners[i..j].iter().map(|&o| shift(o)));
-            points.push(np);
-            owners.push(at);
+            entries.extend(old[i..j].iter().map(shift));
+            entries.push(Entry {
+                point: np,
+                owner: at,
+            });
             i = j;
         }
-        points.extend_from_slice(&self.points[i..]);
-        owners.extend(self.owners[i..].iter().map(|&o| shift(o)));
-        self.rebuilt(points, owners, new_points, true)
+        entries.extend(old[i..].iter().map(shift));
+        self.rebuilt(entries, new_points, true)
     }
 
     /// This continuum without owner `at`, whose points are `old_points` (sorted); owner indexes
     /// above `at` shift down by one.
     pub(crate) fn with_owner_removed(&self, at: u32, old_points: &[u64]) -> Self {
-        let keep = self.points.len().saturating_sub(old_points.len());
-        let mut points = Vec::with_capacity(keep);
-        let mut owners = Vec::with_capacity(keep);
-        let shift = |o: u32| o - (o > at) as u32;
+        let old = &self.entries;
+        let mut entries = Vec::with_capacity(old.len().saturating_sub(old_points.len()));
+        let shift = |e: &Entry| Entry {
+            point: e.point,
+            owner: e.owner - (e.owner > at) as u32,
+        };
         let mut i = 0;
         for &v in old_points {
-            // The entry (v, at): among the points equal to v, the one owned by `at`.
-            let mut j = i + self.points[i..].partition_point(|&p| p < v);
-            while j < self.points.len() && self.owners[j] != at {
+            // The entry (v, at): among the entries equal to v, the one owned by `at`.
+            let mut j = i + old[i..].partition_point(|e| e.point < v);
+            while j < old.len() && old[j].owner != at {
                 j += 1;
             }
-            points.extend_from_slice(&self.points[i..j]);
-            owners.extend(self.owners[i..j].iter().map(|&o| shift(o)));
-            i = (j + 1).min(self.points.len());
+            entries.extend(old[i..j].iter().map(shift));
+            i = (j + 1).min(old.len());
         }
-        points.extend_from_slice(&self.points[i..]);
-        owners.extend(self.owners[i..].iter().map(|&o| shift(o)));
-        self.rebuilt(points, owners, old_points, false)
+        entries.extend(old[i..].iter().map(shift));
+        self.rebuilt(entries, old_points, false)
     }
 
-    /// A continuum over `points`/`owners`, which differ from `self` by `changed` points
-    /// (sorted) added or removed. Reuses `self.index` (shifting each entry by the number of
-    /// changed points below its bucket) when the index size stays the same.
-    fn rebuilt(&self, points: Vec<u64>, owners: Vec<u32>, changed: &[u64], added: bool) -> Self {
-        if index_bits(points.len()) != index_bits(self.points.len()) || self.index.is_empty() {
-            return Continuum::from_sorted(points, owners);
+    /// A continuum over `entries`, which differ from `self` by `changed` points (sorted) added
+    /// or removed. Reuses the index layout (shifting each start by the number of changed points
+    /// below its bucket) when the index size stays the same.
+    fn rebuilt(&self, entries: Vec<Entry>, changed: &[u64], added: bool) -> Self {
+        if index_bits(entries.len()) != index_bits(self.entries.len()) || self.index.is_empty() {
+            return Continuum::from_sorted(entries);
         }
+        let buckets = self.index.len() - 1;
         let mut index = Vec::with_capacity(self.index.len());
         let mut k = 0usize;
-        let buckets = self.index.len() - 1;
-        for (b, &old) in self.index[..buckets].iter().enumerate() {
+        for (b, old) in self.index[..buckets].iter().enumerate() {
             let start = (b as u64) << self.shift;
             while k < changed.len() && changed[k] < start {
                 k += 1;
             }
-            index.push(if added {
-                old + k as u32
+            let pos = if added {
+                old.start + k as u32
             } else {
-                old - k as u32
-            });
+                old.start - k as u32
+            };
+            index.push(slot(&entries, pos));
         }
-        index.push(points.len() as u32);
+        index.push(slot(&entries, entries.len() as u32));
         Continuum {
-            points,
-            owners,
+            entries,
             index,
             shift: self.shift,
         }
     }
 
-    fn from_sorted(points: Vec<u64>, owners: Vec<u32>) -> Self {
-        let bits = index_bits(points.len());
+    fn from_sorted(entries: Vec<Entry>) -> Self {
+        let bits = index_bits(entries.len());
         let shift = 64 - bits;
         let buckets = 1usize << bits;
         let mut index = Vec::with_capacity(buckets + 1);
-        for (pos, &p) in points.iter().enumerate() {
-            let bucket = (p >> shift) as usize;
+        for (pos, e) in entries.iter().enumerate() {
+            let bucket = (e.point >> shift) as usize;
             while index.len() <= bucket {
-                index.push(pos as u32);
+                index.push(slot(&entries, pos as u32));
             }
         }
         while index.len() <= buckets {
-            index.push(points.len() as u32);
+            index.push(slot(&entries, entries.len() as u32));
         }
         Continuum {
-            points,
-            owners,
+            entries,
             index,
             shift,
         }
@@ -150,22 +167,22 @@ impl Continuum {
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.points.len()
+        self.entries.len()
     }
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.points.is_empty()
+        self.entries.is_empty()
     }
 
     #[inline]
     pub(crate) fn point(&self, pos: usize) -> u64 {
-        self.points[pos]
+        self.entries[pos].point
     }
 
     #[inline]
     pub(crate) fn owner(&self, pos: usize) -> u32 {
-        self.owners[pos]
+        self.entries[pos].owner
     }
 
     /// Position of the first point `>= h`, wrapping to 0 past the largest point.
@@ -173,38 +190,71 @@ impl Continuum {
     #[inline]
     pub(crate) fn position(&self, h: u64) -> usize {
         let b = (h >> self.shift) as usize;
-        let mut lo = self.index[b] as usize;
-        let hi = self.index[b + 1] as usize;
+        let mut lo = self.index[b].start as usize;
+        let hi = self.index[b + 1].start as usize;
         if hi - lo > 8 {
-            lo += self.points[lo..hi].partition_point(|&p| p < h);
+            lo += self.entries[lo..hi].partition_point(|e| e.point < h);
         } else {
-            while lo < hi && self.points[lo] < h {
+            while lo < hi && self.entries[lo].point < h {
                 lo += 1;
             }
         }
-        if lo == self.points.len() { 0 } else { lo }
+        if lo == self.entries.len() { 0 } else { lo }
     }
 
     /// Owner of the first point `>= h` (wrapping). The continuum must not be empty.
     #[inline]
     pub(crate) fn owner_of(&self, h: u64) -> u32 {
-        self.owners[self.position(h)]
+        let b = (h >> self.shift) as usize;
+        let here = self.index[b];
+        let next = self.index[b + 1];
+        let (mut lo, hi) = (here.start as usize, next.start as usize);
+        if lo == hi {
+            // No point in this bucket: the owner is that of the first point after it.
+            return here.owner;
+        }
+        if hi - lo > 8 {
+            lo += self.entries[lo..hi].partition_point(|e| e.point < h);
+        } else {
+            while lo < hi && self.entries[lo].point < h {
+                lo += 1;
+            }
+        }
+        if lo == hi {
+            next.owner
+        } else {
+            self.entries[lo].owner
+        }
     }
 
     /// The largest point value strictly below `v`, wrapping to the largest point; `None` when
     /// every point equals `v`.
     pub(crate) fn prev_distinct(&self, v: u64) -> Option<u64> {
-        let pos = self.points.partition_point(|&p| p < v);
+        let pos = self.entries.partition_point(|e| e.point < v);
         if pos > 0 {
-            return Some(self.points[pos - 1]);
+            return Some(self.entries[pos - 1].point);
         }
-        let last = *self.points.last()?;
+        let last = self.entries.last()?.point;
         if last == v { None } else { Some(last) }
     }
 
     /// Bytes of memory held by this continuum.
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.points.capacity() * 8 + self.owners.capacity() * 4 + self.index.capacity() * 4
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.index.capacity() * std::mem::size_of::<Slot>()
+    }
+}
+
+/// The index slot for a bucket whose first point is at `pos`.
+fn slot(entries: &[Entry], pos: u32) -> Slot {
+    let at = if pos as usize >= entries.len() {
+        0
+    } else {
+        pos as usize
+    };
+    Slot {
+        start: pos,
+        owner: entries.get(at).map_or(0, |e| e.owner),
     }
 }
 
@@ -233,6 +283,7 @@ mod tests {
             for _ in 0..2000 {
                 let h = next();
                 assert_eq!(c.owner_of(h), naive(&pairs, h));
+                assert_eq!(c.owner(c.position(h)), c.owner_of(h));
             }
             assert_eq!(c.owner_of(u64::MAX), naive(&pairs, u64::MAX));
             assert_eq!(c.owner_of(0), naive(&pairs, 0));
@@ -264,8 +315,7 @@ mod tests {
                         .flat_map(|(i, s)| s.iter().map(move |&p| (p, i as u32)))
                         .collect(),
                 );
-                assert_eq!(c.points, fresh.points);
-                assert_eq!(c.owners, fresh.owners);
+                assert_eq!(c.entries, fresh.entries);
                 assert_eq!(c.index, fresh.index);
             }
             while sets.len() > 1 {
@@ -278,8 +328,7 @@ mod tests {
                         .flat_map(|(i, s)| s.iter().map(move |&p| (p, i as u32)))
                         .collect(),
                 );
-                assert_eq!(c.points, fresh.points);
-                assert_eq!(c.owners, fresh.owners);
+                assert_eq!(c.entries, fresh.entries);
                 assert_eq!(c.index, fresh.index);
             }
         }
