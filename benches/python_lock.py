@@ -159,7 +159,6 @@ def main(argv: Optional[List[str]] = None) -> None:
             print(f"  {kind:<10} {rates[kind]:9.0f} pairs/s   {rt[kind]:.1f} round trips"
                   f"/pair{note}")
         print(f"  ratio ringpax / redis-py: {rates['ringpax'] / rates['redis-py']:.2f}")
-        print()
         for work_ms in args.work_ms:
             print()
             inside = "no work" if not work_ms else f"{work_ms:g} ms of work"
@@ -167,7 +166,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                   f" {inside} inside")
             results: Dict[str, float] = {}
             for kind, label in (
-                ("ringpax", "ringpax (wake list)"),
+                ("ringpax", "ringpax (hand-off)"),
                 ("redis-py", "redis-py sleep=0.1"),
                 ("redis-py-5ms", "redis-py sleep=0.005"),
             ):
