@@ -62,4 +62,24 @@ def run(nodes: int = 100, keys: int = 1_000_000, replicas: int = 160,
     rm_ms = (time.perf_counter() - t0) * 1e3
     say(f"remove_node({gone!r}): {len(moves):,} keys move ({len(moves) / keys:.3%}) "
         f"in {rm_ms:.1f} ms; all from it: {all(m.source == gone for m in moves)}")
+
+    # Bounded loads: the same nodes with few replicas, where plain hashing is lumpy.
+    few = min(keys, 100_000)
+    lumpy = ConsistentHash(10, *ring.nodes)
+    bounded = ConsistentHash(10, *ring.nodes, load_factor=1.25)
+    with Progress("bounded loads", few) as bar:
+        for r in chunks(few, 20_000):
+            for i in r:
+                bounded.add(key_list[i])
+            bar.advance(len(r))
+    plain_peak = max(Counter(lumpy.get_many(key_list[:few])).values())
+    avg = few / len(ring)
+    bmoves = bounded.add_node("10.0.99.2:6379")
+    pmoves = sum(1 for a, b in zip(lumpy.get_many(key_list[:few]),
+                                   ConsistentHash(10, *ring.nodes, "10.0.99.2:6379")
+                                   .get_many(key_list[:few])) if a != b)
+    say(f"bounded loads (10 replicas, load_factor=1.25, {few:,} keys): peak/avg "
+        f"{max(bounded.loads().values()) / (few / len(bounded)):.2f} "
+        f"(bound {bounded.load_bound}) vs plain hashing {plain_peak / avg:.2f}; adding a node "
+        f"moved {len(bmoves):,} keys (plain hashing: {pmoves:,})")
     say("")
