@@ -748,16 +748,14 @@ class RedisLock(_HolderTable):
 
         Raises :class:`~ringpax.errors.LockNotOwnedError`, changing nothing, when not owned.
         """
+        checked = None if ttl is None else _check_ttl(ttl, "ttl")  # bad values fail first
         owner = _current_owner()
         hold = self._hold_of(owner)
-        if ttl is None:
-            new_ttl, new_ms = (hold.ttl, hold.ttl_ms) if hold is not None else (self.ttl, 0)
-        else:
-            new_ttl, new_ms = _check_ttl(ttl, "ttl")
         if hold is None:
             raise LockNotOwnedError(
                 f"lock {self.name!r} is not held by this {_describe(owner)}; nothing extended"
             )
+        new_ttl, new_ms = checked if checked is not None else (hold.ttl, hold.ttl_ms)
         started = time.monotonic()
         try:
             ok = _run_script(self._send, _EXTEND, (self.key,), hold.value, new_ms)
