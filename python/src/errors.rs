@@ -1,7 +1,9 @@
 //! Core errors -> Python exceptions, in one place. The classes live in `ringpax/errors.py` so
 //! that they can inherit from two bases (`RingpaxError` and the matching builtin).
 use pyo3::prelude::*;
+use ringpax_core::paxos::PaxosError;
 use ringpax_core::ring::RingError;
+use ringpax_core::sim::SimError;
 
 /// Instantiate `ringpax.errors.<class>(message)` as a `PyErr`.
 pub fn raise(py: Python<'_>, class: &str, message: String) -> PyErr {
@@ -33,6 +35,37 @@ pub fn ring(py: Python<'_>, err: RingError) -> PyErr {
         | RingError::InvalidWeight(_)
         | RingError::TooManyPoints { .. }
         | RingError::InvalidLoadFactor(_) => "InvalidArgumentError",
+    };
+    raise(py, class, err.to_string())
+}
+
+/// Map a Paxos role or wire error to its Python class.
+pub fn paxos(py: Python<'_>, err: PaxosError) -> PyErr {
+    let class = match &err {
+        PaxosError::Wire(_) => "WireFormatError",
+        PaxosError::UnknownNode(_) => "UnknownNodeError",
+        PaxosError::DuplicateMember(_) => "DuplicateNodeError",
+        PaxosError::Misaddressed { .. } => "InvalidMessageError",
+        PaxosError::NoMembers | PaxosError::InvalidQuorum { .. } | PaxosError::InvalidTiming => {
+            "InvalidArgumentError"
+        }
+    };
+    raise(py, class, err.to_string())
+}
+
+/// Map a simulator error to its Python class.
+pub fn sim(py: Python<'_>, err: SimError) -> PyErr {
+    if let SimError::Paxos(e) = err {
+        return paxos(py, e);
+    }
+    let class = match &err {
+        SimError::NoQuorum { .. } => "NoQuorumError",
+        SimError::UnknownNode(_) => "UnknownNodeError",
+        SimError::InvalidConfig(_) | SimError::DuplicateInPartition(_) => "InvalidArgumentError",
+        SimError::NodeDown(_)
+        | SimError::MembershipFrozen
+        | SimError::Violation(_)
+        | SimError::Paxos(_) => "PaxosError",
     };
     raise(py, class, err.to_string())
 }
