@@ -14,6 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The version byte of the wire format this library reads and writes (the first byte of every
+// message and state).
+#define RINGPAX_PAXOS_WIRE_VERSION 1
+
+// Ballots one `ringpax_paxos_propose*` call may start before it gives up with
+// `RINGPAX_STATUS_NO_QUORUM`.
+#define RINGPAX_PAXOS_DEFAULT_MAX_ROUNDS 1000
+
 // The result of every fallible ringpax call. Discriminants are explicit and never reused;
 // new codes are only ever added.
 typedef enum ringpax_status {
@@ -35,9 +43,39 @@ typedef enum ringpax_status {
   RINGPAX_STATUS_UNKNOWN_NODE = 102,
   // The key is not tracked.
   RINGPAX_STATUS_UNKNOWN_KEY = 103,
+  // Paxos: no decision within the bounded number of rounds (no reachable quorum).
+  RINGPAX_STATUS_NO_QUORUM = 300,
+  // Paxos: bytes that are not a valid wire-format message or acceptor state.
+  RINGPAX_STATUS_MALFORMED_MESSAGE = 301,
+  // Paxos: the node is down.
+  RINGPAX_STATUS_NODE_DOWN = 302,
+  // Paxos: no value has been chosen (or learned by this node) yet.
+  RINGPAX_STATUS_NOT_DECIDED = 303,
+  // Paxos: fewer nodes were added than the cluster's size.
+  RINGPAX_STATUS_CLUSTER_INCOMPLETE = 304,
+  // Paxos: the node is not a member of the cluster.
+  RINGPAX_STATUS_UNKNOWN_MEMBER = 305,
+  // Paxos: the node is already a member of the cluster.
+  RINGPAX_STATUS_DUPLICATE_MEMBER = 306,
+  // Paxos: a message addressed to another node.
+  RINGPAX_STATUS_MISADDRESSED = 307,
+  // Paxos: the simulator's safety checker found a violation (a bug in ringpax).
+  RINGPAX_STATUS_SAFETY_VIOLATION = 308,
   // A panic was caught at the boundary (a bug in ringpax; please report it).
   RINGPAX_STATUS_PANIC = 9999,
 } ringpax_status;
+
+// What a node of a `ringpax_paxos` looks like from outside.
+typedef enum ringpax_paxos_state {
+  // Up, nothing promised.
+  RINGPAX_PAXOS_STATE_IDLE = 0,
+  // Up, promised a ballot, nothing accepted.
+  RINGPAX_PAXOS_STATE_PROMISE = 1,
+  // Up, has accepted a proposal.
+  RINGPAX_PAXOS_STATE_ACCEPT = 2,
+  // Crashed.
+  RINGPAX_PAXOS_STATE_DOWN = 3,
+} ringpax_paxos_state;
 
 // Key hash of a ring with the ringpax placement spec.
 typedef enum ringpax_hash {
@@ -60,6 +98,26 @@ typedef enum ringpax_compat {
   RINGPAX_COMPAT_KETAMA = 2,
 } ringpax_compat;
 
+// A deterministic simulation of a Paxos cluster of named nodes over a faulty network. Opaque:
+// create with `ringpax_paxos_new`, destroy with `ringpax_paxos_free`.
+typedef struct ringpax_paxos ringpax_paxos;
+
+// One Paxos node (acceptor, proposer and learner) for a program with its own network, timers
+// and disk. Opaque: create with `ringpax_paxos_node_new`, destroy with
+// `ringpax_paxos_node_free`.
+//
+// Each input (`_propose`, `_receive`, `_timeout`) is one step; its `ringpax_paxos_step` says
+// what to do, in this order: (1) if `persist`, durably store the bytes of
+// `ringpax_paxos_node_state` before sending anything; after a crash, pass them to
+// `ringpax_paxos_node_new` to restart; (2) send the step's `messages` (fetch each with
+// `ringpax_paxos_node_message`; loss, duplication and reordering are fine); (3) if
+// `has_timeout`, arm a timer for between `timeout_min_ticks` and `timeout_max_ticks` of your
+// ticks (pick at random in that range) and call `ringpax_paxos_node_timeout` with
+// `timeout_token` when it fires (a stale token is ignored); (4) if `learned`, the chosen value
+// is available from `ringpax_paxos_node_learned`. A step's messages are valid until the next
+// input.
+typedef struct ringpax_paxos_node ringpax_paxos_node;
+
 // A consistent-hash ring. Opaque: create with `ringpax_ring_new` or
 // `ringpax_ring_new_with`, destroy with `ringpax_ring_free`.
 //
@@ -71,6 +129,49 @@ typedef enum ringpax_compat {
 // Node indexes follow the bytewise order of node names and are valid until the next membership
 // change; with concurrent writers, prefer the name outputs.
 typedef struct ringpax_ring ringpax_ring;
+
+// Counters of a `ringpax_paxos` since it was created.
+typedef struct ringpax_paxos_counters {
+  // Ballots started by all proposers.
+  uint64_t rounds;
+  // Network messages sent (a node's messages to itself are not counted). A fault-free
+  // decision sends exactly `4 * (n - 1)`.
+  uint64_t sent;
+  // Messages delivered, duplicate copies included.
+  uint64_t delivered;
+  // Messages lost: randomly, across a partition, or to a down node.
+  uint64_t dropped;
+  // Extra copies made by the network.
+  uint64_t duplicated;
+  // Proposer timers that fired.
+  uint64_t timeouts;
+  // Times a node learned the chosen value.
+  uint64_t learned;
+  // Node crashes.
+  uint64_t crashes;
+  // Node restarts.
+  uint64_t restarts;
+  // Simulated time, in ticks.
+  uint64_t ticks;
+} ringpax_paxos_counters;
+
+// What a `ringpax_paxos_node` wants done after one input (see `ringpax_paxos_node`).
+typedef struct ringpax_paxos_step {
+  // Persist `ringpax_paxos_node_state` before sending any message of this step.
+  bool persist;
+  // Number of messages to send, indexes `0..messages` of `ringpax_paxos_node_message`.
+  size_t messages;
+  // Arm a timer.
+  bool has_timeout;
+  // Pass to `ringpax_paxos_node_timeout` when the timer fires.
+  uint64_t timeout_token;
+  // Shortest delay, in your ticks.
+  uint64_t timeout_min_ticks;
+  // Longest delay, in your ticks.
+  uint64_t timeout_max_ticks;
+  // This step made the node learn the chosen value (`ringpax_paxos_node_learned`).
+  bool learned;
+} ringpax_paxos_step;
 
 // Options for `ringpax_ring_new_with`. Start from `ringpax_ring_options_default()`.
 typedef struct ringpax_ring_options {
@@ -118,6 +219,177 @@ enum ringpax_status ringpax_last_error_message(char *buf, size_t cap, size_t *le
 // The library version as a static NUL-terminated string, valid for the life of the process.
 // Do not free it.
 const char *ringpax_version(void);
+
+// Create a simulated cluster of `n` acceptors (1 to 10,000; quorum `n / 2 + 1`) whose random
+// choices all come from `seed`, on a reliable network, and store it in `*paxos_out`. Name the
+// nodes with `ringpax_paxos_add_node` before proposing. The caller owns the cluster and must
+// release it with `ringpax_paxos_free`; `*paxos_out` is written only on success.
+// Errors: `INVALID_ARGUMENT`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_new(uint32_t n, uint64_t seed, struct ringpax_paxos **paxos_out);
+
+// Destroy a cluster made by `ringpax_paxos_new`. NULL is a no-op; freeing twice is undefined
+// behaviour.
+void ringpax_paxos_free(struct ringpax_paxos *paxos);
+
+// Name the next node (`name_len` bytes of UTF-8, copied). The first node added is the default
+// proposer. Errors: `DUPLICATE_MEMBER`, `INVALID_ARGUMENT` (empty name, or all `n` nodes are
+// already named), `INVALID_UTF8`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_add_node(struct ringpax_paxos *paxos,
+                                           const char *name,
+                                           size_t name_len);
+
+// Propose `value` (`value_len` bytes; NULL allowed when 0) through the first node added, run
+// the simulation until a value is chosen and the network is quiet, and copy the chosen value
+// (which may be an earlier proposal's) into `out` (`cap` bytes; no terminator) and its length
+// into `*out_len` (both may be NULL). A too-small `out` gives `BUFFER_TOO_SMALL` with
+// `*out_len` set; the decision stands, fetch it with `ringpax_paxos_chosen`.
+// Errors: `CLUSTER_INCOMPLETE` (fewer than `n` nodes added), `NODE_DOWN`, `NO_QUORUM` (no
+// decision within the round bound; the cluster stays as it was), `BUFFER_TOO_SMALL`,
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_propose(struct ringpax_paxos *paxos,
+                                          const uint8_t *value,
+                                          size_t value_len,
+                                          uint8_t *out,
+                                          size_t cap,
+                                          size_t *out_len);
+
+// Like `ringpax_paxos_propose`, through node `name` (`name_len` bytes of UTF-8).
+// Errors: those of `ringpax_paxos_propose`, `UNKNOWN_MEMBER`, `INVALID_UTF8`.
+enum ringpax_status ringpax_paxos_propose_from(struct ringpax_paxos *paxos,
+                                               const char *name,
+                                               size_t name_len,
+                                               const uint8_t *value,
+                                               size_t value_len,
+                                               uint8_t *out,
+                                               size_t cap,
+                                               size_t *out_len);
+
+// Copy the chosen value into `out` (`cap` bytes, may be NULL to get the length only) and its
+// length into `*out_len` (may be NULL). Errors: `NOT_DECIDED`, `BUFFER_TOO_SMALL`,
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_chosen(const struct ringpax_paxos *paxos,
+                                         uint8_t *out,
+                                         size_t cap,
+                                         size_t *out_len);
+
+// Write the state of node `name` to `*state_out`. Errors: `UNKNOWN_MEMBER`, `INVALID_UTF8`,
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_status(const struct ringpax_paxos *paxos,
+                                         const char *name,
+                                         size_t name_len,
+                                         enum ringpax_paxos_state *state_out);
+
+// Set the network's faults: each message is lost with probability `drop`, otherwise delivered
+// after `delay_min..=delay_max` ticks (a spread reorders messages), and duplicated with
+// probability `duplicate`. Errors: `INVALID_ARGUMENT` (probabilities outside `[0, 1]`,
+// `delay_min == 0` or `delay_max < delay_min`), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_set_network(struct ringpax_paxos *paxos,
+                                              double drop,
+                                              double duplicate,
+                                              uint64_t delay_min,
+                                              uint64_t delay_max);
+
+// Crash node `name`: it keeps only its persisted acceptor state; messages to it are lost until
+// it restarts. No-op if already down. Errors: `UNKNOWN_MEMBER`, `INVALID_UTF8`,
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_crash(struct ringpax_paxos *paxos,
+                                        const char *name,
+                                        size_t name_len);
+
+// Restart crashed node `name` from its persisted state. No-op if up. Errors: `UNKNOWN_MEMBER`,
+// `INVALID_UTF8`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_restart(struct ringpax_paxos *paxos,
+                                          const char *name,
+                                          size_t name_len);
+
+// Split the network: node `names[i]` (`name_lens[i]` bytes of UTF-8) goes to group `groups[i]`
+// (any numbers; equal numbers share a group); nodes not listed form one more group. Nodes in
+// different groups cannot talk. Replaces any earlier partition. The arrays have `count`
+// entries and are read during the call only (NULL allowed when `count` is 0, which heals).
+// Errors: `UNKNOWN_MEMBER`, `INVALID_ARGUMENT` (a node listed twice), `INVALID_UTF8`,
+// `NULL_ARGUMENT`; the partition is unchanged on error.
+enum ringpax_status ringpax_paxos_partition(struct ringpax_paxos *paxos,
+                                            const char *const *names,
+                                            const size_t *name_lens,
+                                            const uint32_t *groups,
+                                            size_t count);
+
+// Remove all partitions. Errors: `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_heal(struct ringpax_paxos *paxos);
+
+// Write the counters to `*stats_out`. Errors: `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_stats(const struct ringpax_paxos *paxos,
+                                        struct ringpax_paxos_counters *stats_out);
+
+// Create node `id` of the cluster whose members are the `member_count` ids at `members` (any
+// order, `id` among them), with `quorum` acceptances per decision (0: a majority), and store it
+// in `*node_out`. To restart after a crash, pass the last persisted state bytes as `state`
+// (`state_len` bytes); NULL and 0 for a fresh node. The caller owns the node and must release
+// it with `ringpax_paxos_node_free`; the arrays are read during the call only.
+// Errors: `INVALID_ARGUMENT` (no members, a quorum that is not a majority or exceeds the
+// members), `DUPLICATE_MEMBER`, `UNKNOWN_MEMBER` (`id` not a member), `MALFORMED_MESSAGE` (bad
+// state bytes), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_node_new(uint32_t id,
+                                           const uint32_t *members,
+                                           size_t member_count,
+                                           size_t quorum,
+                                           const uint8_t *state,
+                                           size_t state_len,
+                                           struct ringpax_paxos_node **node_out);
+
+// Destroy a node made by `ringpax_paxos_node_new`. NULL is a no-op; freeing twice is undefined
+// behaviour.
+void ringpax_paxos_node_free(struct ringpax_paxos_node *node);
+
+// Ask the node to get `value` (`value_len` bytes, copied) chosen; the first value given sticks.
+// What to do next goes to `*step_out` (may be NULL). Errors: `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_node_propose(struct ringpax_paxos_node *node,
+                                               const uint8_t *value,
+                                               size_t value_len,
+                                               struct ringpax_paxos_step *step_out);
+
+// Handle one message received from the network (`len` bytes in the wire format, read during
+// the call only). What to do next goes to `*step_out` (may be NULL). On error the node is
+// unchanged and the step has no messages. Errors: `MALFORMED_MESSAGE`, `MISADDRESSED` (a
+// message for another node), `UNKNOWN_MEMBER` (a sender outside the cluster), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_node_receive(struct ringpax_paxos_node *node,
+                                               const uint8_t *message,
+                                               size_t len,
+                                               struct ringpax_paxos_step *step_out);
+
+// The timer with `token` fired (stale tokens are ignored). What to do next goes to
+// `*step_out` (may be NULL). Errors: `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_node_timeout(struct ringpax_paxos_node *node,
+                                               uint64_t token,
+                                               struct ringpax_paxos_step *step_out);
+
+// Message `index` (`0..step.messages`) of the last step: its destination node id goes to
+// `*to_out` (may be NULL), its wire bytes to `buf` (`cap` bytes; NULL to ask for the length
+// only) and their length to `*len_out` (may be NULL). Errors: `INVALID_ARGUMENT` (index out of
+// range), `BUFFER_TOO_SMALL` (`*len_out` still set), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_node_message(const struct ringpax_paxos_node *node,
+                                               size_t index,
+                                               uint32_t *to_out,
+                                               uint8_t *buf,
+                                               size_t cap,
+                                               size_t *len_out);
+
+// The node's acceptor state in the wire format, into `buf` (`cap` bytes; NULL to ask for the
+// length only) with its length in `*len_out` (may be NULL). This is what a step with `persist`
+// asks you to store. Errors: `BUFFER_TOO_SMALL` (`*len_out` still set), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_node_state(const struct ringpax_paxos_node *node,
+                                             uint8_t *buf,
+                                             size_t cap,
+                                             size_t *len_out);
+
+// The value this node learned was chosen, into `buf` (`cap` bytes; NULL to ask for the length
+// only) with its length in `*len_out` (may be NULL). Only a node whose ballot completed learns;
+// another node learns the decision by proposing. Errors: `NOT_DECIDED`, `BUFFER_TOO_SMALL`,
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_node_learned(const struct ringpax_paxos_node *node,
+                                               uint8_t *buf,
+                                               size_t cap,
+                                               size_t *len_out);
 
 // The default options: 160 replicas, BLAKE3, no key, no compatibility mode, no load bound.
 struct ringpax_ring_options ringpax_ring_options_default(void);

@@ -3,7 +3,9 @@
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use ringpax_core::paxos::PaxosError;
 use ringpax_core::ring::RingError;
+use ringpax_core::sim::SimError;
 
 /// The result of every fallible ringpax call. Discriminants are explicit and never reused;
 /// new codes are only ever added.
@@ -29,6 +31,24 @@ pub enum ringpax_status {
     UnknownNode = 102,
     /// The key is not tracked.
     UnknownKey = 103,
+    /// Paxos: no decision within the bounded number of rounds (no reachable quorum).
+    NoQuorum = 300,
+    /// Paxos: bytes that are not a valid wire-format message or acceptor state.
+    MalformedMessage = 301,
+    /// Paxos: the node is down.
+    NodeDown = 302,
+    /// Paxos: no value has been chosen (or learned by this node) yet.
+    NotDecided = 303,
+    /// Paxos: fewer nodes were added than the cluster's size.
+    ClusterIncomplete = 304,
+    /// Paxos: the node is not a member of the cluster.
+    UnknownMember = 305,
+    /// Paxos: the node is already a member of the cluster.
+    DuplicateMember = 306,
+    /// Paxos: a message addressed to another node.
+    Misaddressed = 307,
+    /// Paxos: the simulator's safety checker found a violation (a bug in ringpax).
+    SafetyViolation = 308,
     /// A panic was caught at the boundary (a bug in ringpax; please report it).
     Panic = 9999,
 }
@@ -46,6 +66,15 @@ impl ringpax_status {
             ringpax_status::DuplicateNode => "the node is already on the ring",
             ringpax_status::UnknownNode => "the node is not on the ring",
             ringpax_status::UnknownKey => "the key is not tracked",
+            ringpax_status::NoQuorum => "no decision: a quorum could not be reached in time",
+            ringpax_status::MalformedMessage => "malformed Paxos wire bytes",
+            ringpax_status::NodeDown => "the node is down",
+            ringpax_status::NotDecided => "no value has been decided yet",
+            ringpax_status::ClusterIncomplete => "not all nodes of the cluster have been added",
+            ringpax_status::UnknownMember => "the node is not a member of the Paxos cluster",
+            ringpax_status::DuplicateMember => "the node is already a member of the Paxos cluster",
+            ringpax_status::Misaddressed => "the message is addressed to another node",
+            ringpax_status::SafetyViolation => "internal error: a Paxos safety violation",
             ringpax_status::Panic => "internal error: a panic was caught at the C boundary",
         }
     }
@@ -78,6 +107,37 @@ impl From<RingError> for Failure {
             | RingError::InvalidWeight(_)
             | RingError::TooManyPoints { .. }
             | RingError::InvalidLoadFactor(_) => ringpax_status::InvalidArgument,
+        };
+        Failure::new(status, e.to_string())
+    }
+}
+
+impl From<PaxosError> for Failure {
+    fn from(e: PaxosError) -> Self {
+        let status = match &e {
+            PaxosError::Wire(_) => ringpax_status::MalformedMessage,
+            PaxosError::UnknownNode(_) => ringpax_status::UnknownMember,
+            PaxosError::DuplicateMember(_) => ringpax_status::DuplicateMember,
+            PaxosError::Misaddressed { .. } => ringpax_status::Misaddressed,
+            PaxosError::NoMembers
+            | PaxosError::InvalidQuorum { .. }
+            | PaxosError::InvalidTiming => ringpax_status::InvalidArgument,
+        };
+        Failure::new(status, e.to_string())
+    }
+}
+
+impl From<SimError> for Failure {
+    fn from(e: SimError) -> Self {
+        let status = match e {
+            SimError::Paxos(e) => return e.into(),
+            SimError::NoQuorum { .. } => ringpax_status::NoQuorum,
+            SimError::UnknownNode(_) => ringpax_status::UnknownMember,
+            SimError::NodeDown(_) => ringpax_status::NodeDown,
+            SimError::InvalidConfig(_)
+            | SimError::MembershipFrozen
+            | SimError::DuplicateInPartition(_) => ringpax_status::InvalidArgument,
+            SimError::Violation(_) => ringpax_status::SafetyViolation,
         };
         Failure::new(status, e.to_string())
     }

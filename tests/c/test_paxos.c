@@ -1,0 +1,500 @@
+/* C tests of the Paxos API: the simulator, and a 3-node decision by sans-IO nodes over an
+ * in-memory network written here, plus every function's error paths (NULL pointers, unknown
+ * names, malformed wire bytes, too-small buffers).
+ * Built by `make test-c` with -std=c11 -Wall -Wextra -Wpedantic -Werror -fsanitize=address.
+ * argv[1] (the ring vectors) is not used. */
+#include "ringpax.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        checks++;                                                                      \
+        if (!(cond)) {                                                                 \
+            failures++;                                                                \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+        }                                                                              \
+    } while (0)
+
+#define CHECK_STATUS(call, want) CHECK((call) == (want))
+#define S(str) (str), strlen(str)
+#define B(str) (const uint8_t *)(str), strlen(str)
+
+static void last_error_contains(const char *needle) {
+    char buf[512];
+    size_t len = 0;
+    CHECK_STATUS(ringpax_last_error_message(buf, sizeof buf, &len), RINGPAX_STATUS_OK);
+    CHECK(strstr(buf, needle) != NULL);
+    if (strstr(buf, needle) == NULL) fprintf(stderr, "  last error was: %s\n", buf);
+}
+
+static void test_messages(void) {
+    const ringpax_status all[] = {
+        RINGPAX_STATUS_NO_QUORUM,          RINGPAX_STATUS_MALFORMED_MESSAGE,
+        RINGPAX_STATUS_NODE_DOWN,          RINGPAX_STATUS_NOT_DECIDED,
+        RINGPAX_STATUS_CLUSTER_INCOMPLETE, RINGPAX_STATUS_UNKNOWN_MEMBER,
+        RINGPAX_STATUS_DUPLICATE_MEMBER,   RINGPAX_STATUS_MISADDRESSED,
+        RINGPAX_STATUS_SAFETY_VIOLATION,
+    };
+    char buf[256];
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        CHECK((int)all[i] >= 300 && (int)all[i] < 400);
+        CHECK_STATUS(ringpax_status_message(all[i], buf, sizeof buf, &len), RINGPAX_STATUS_OK);
+        CHECK(len > 0 && len == strlen(buf));
+    }
+    CHECK(RINGPAX_PAXOS_WIRE_VERSION == 1);
+}
+
+static ringpax_paxos *cluster(uint32_t n, uint64_t seed) {
+    ringpax_paxos *p = NULL;
+    CHECK_STATUS(ringpax_paxos_new(n, seed, &p), RINGPAX_STATUS_OK);
+    for (uint32_t i = 1; i <= n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "node%u", (unsigned)i);
+        CHECK_STATUS(ringpax_paxos_add_node(p, S(name)), RINGPAX_STATUS_OK);
+    }
+    return p;
+}
+
+static void test_sim_article_decision(void) {
+    ringpax_paxos *p = cluster(3, 0);
+    uint8_t out[64];
+    size_t len = 0;
+    CHECK_STATUS(ringpax_paxos_propose(p, B("value1"), out, sizeof out, &len), RINGPAX_STATUS_OK);
+    CHECK(len == 6 && memcmp(out, "value1", 6) == 0);
+    const char *names[] = {"node1", "node2", "node3"};
+    for (int i = 0; i < 3; i++) {
+        ringpax_paxos_state st = RINGPAX_PAXOS_STATE_IDLE;
+        CHECK_STATUS(ringpax_paxos_status(p, S(names[i]), &st), RINGPAX_STATUS_OK);
+        CHECK(st == RINGPAX_PAXOS_STATE_ACCEPT);
+    }
+    /* A fault-free decision costs exactly 4 (n - 1) messages in one round. */
+    ringpax_paxos_counters stats;
+    CHECK_STATUS(ringpax_paxos_stats(p, &stats), RINGPAX_STATUS_OK);
+    CHECK(stats.sent == 8 && stats.delivered == 8 && stats.rounds == 1 && stats.dropped == 0);
+    /* Once chosen, every proposal returns it. */
+    len = 0;
+    CHECK_STATUS(ringpax_paxos_propose_from(p, S("node3"), B("other"), out, sizeof out, &len),
+                 RINGPAX_STATUS_OK);
+    CHECK(len == 6 && memcmp(out, "value1", 6) == 0);
+    len = 0;
+    CHECK_STATUS(ringpax_paxos_chosen(p, out, sizeof out, &len), RINGPAX_STATUS_OK);
+    CHECK(len == 6 && memcmp(out, "value1", 6) == 0);
+    /* Too small a buffer: the length is reported; NULL asks for the length only. */
+    uint8_t tiny[3];
+    len = 0;
+    CHECK_STATUS(ringpax_paxos_propose(p, B("x"), tiny, sizeof tiny, &len),
+                 RINGPAX_STATUS_BUFFER_TOO_SMALL);
+    CHECK(len == 6);
+    len = 0;
+    CHECK_STATUS(ringpax_paxos_chosen(p, NULL, 0, &len), RINGPAX_STATUS_OK);
+    CHECK(len == 6);
+    CHECK_STATUS(ringpax_paxos_propose(p, B("x"), NULL, 0, NULL), RINGPAX_STATUS_OK);
+    /* Empty values are values. */
+    ringpax_paxos *q = cluster(1, 0);
+    len = 99;
+    CHECK_STATUS(ringpax_paxos_propose(q, NULL, 0, out, sizeof out, &len), RINGPAX_STATUS_OK);
+    CHECK(len == 0);
+    ringpax_paxos_free(q);
+    ringpax_paxos_free(p);
+    ringpax_paxos_free(NULL);
+}
+
+static void test_sim_errors(void) {
+    ringpax_paxos *p = NULL;
+    CHECK_STATUS(ringpax_paxos_new(0, 1, &p), RINGPAX_STATUS_INVALID_ARGUMENT);
+    CHECK(p == NULL);
+    CHECK_STATUS(ringpax_paxos_new(3, 1, NULL), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_new(3, 1, &p), RINGPAX_STATUS_OK);
+
+    uint8_t out[16];
+    size_t len = 0;
+    CHECK_STATUS(ringpax_paxos_propose(p, B("v"), out, sizeof out, &len),
+                 RINGPAX_STATUS_CLUSTER_INCOMPLETE);
+    last_error_contains("only 0 of 3 nodes added");
+    CHECK_STATUS(ringpax_paxos_add_node(p, S("a")), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_add_node(p, S("a")), RINGPAX_STATUS_DUPLICATE_MEMBER);
+    CHECK_STATUS(ringpax_paxos_add_node(p, "", 0), RINGPAX_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_add_node(p, "\xff\xfe", 2), RINGPAX_STATUS_INVALID_UTF8);
+    CHECK_STATUS(ringpax_paxos_add_node(p, NULL, 1), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_add_node(NULL, S("b")), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_add_node(p, S("b")), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_propose(p, B("v"), out, sizeof out, &len),
+                 RINGPAX_STATUS_CLUSTER_INCOMPLETE);
+    last_error_contains("only 2 of 3");
+    CHECK_STATUS(ringpax_paxos_add_node(p, S("c")), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_add_node(p, S("d")), RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("already has all 3 nodes");
+
+    ringpax_paxos_state st = RINGPAX_PAXOS_STATE_ACCEPT;
+    CHECK_STATUS(ringpax_paxos_status(p, S("zz"), &st), RINGPAX_STATUS_UNKNOWN_MEMBER);
+    CHECK(st == RINGPAX_PAXOS_STATE_ACCEPT); /* out-params untouched on error */
+    last_error_contains("\"zz\"");
+    CHECK_STATUS(ringpax_paxos_status(p, S("a"), NULL), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_status(NULL, S("a"), &st), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_status(p, S("a"), &st), RINGPAX_STATUS_OK);
+    CHECK(st == RINGPAX_PAXOS_STATE_IDLE);
+    CHECK_STATUS(ringpax_paxos_crash(p, S("zz")), RINGPAX_STATUS_UNKNOWN_MEMBER);
+    CHECK_STATUS(ringpax_paxos_restart(p, S("zz")), RINGPAX_STATUS_UNKNOWN_MEMBER);
+    CHECK_STATUS(ringpax_paxos_crash(NULL, S("a")), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_restart(p, NULL, 1), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_propose_from(p, S("zz"), B("v"), out, sizeof out, &len),
+                 RINGPAX_STATUS_UNKNOWN_MEMBER);
+    CHECK_STATUS(ringpax_paxos_propose(NULL, B("v"), out, sizeof out, &len),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_propose(p, NULL, 3, out, sizeof out, &len),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_chosen(p, out, sizeof out, &len), RINGPAX_STATUS_NOT_DECIDED);
+    CHECK_STATUS(ringpax_paxos_chosen(NULL, out, sizeof out, &len), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_set_network(p, 1.5, 0.0, 1, 1), RINGPAX_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_set_network(p, 0.0, 0.0, 0, 1), RINGPAX_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_set_network(p, 0.0, 0.0, 3, 2), RINGPAX_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_set_network(NULL, 0.0, 0.0, 1, 1), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_heal(NULL), RINGPAX_STATUS_NULL_ARGUMENT);
+    ringpax_paxos_counters stats;
+    CHECK_STATUS(ringpax_paxos_stats(p, NULL), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_stats(NULL, &stats), RINGPAX_STATUS_NULL_ARGUMENT);
+
+    const char *names[] = {"a", "b", "zz"};
+    const size_t lens[] = {1, 1, 2};
+    const uint32_t groups[] = {0, 0, 1};
+    CHECK_STATUS(ringpax_paxos_partition(p, names, lens, groups, 3), RINGPAX_STATUS_UNKNOWN_MEMBER);
+    const char *twice[] = {"a", "a"};
+    CHECK_STATUS(ringpax_paxos_partition(p, twice, lens, groups, 2),
+                 RINGPAX_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_partition(p, NULL, lens, groups, 2), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_partition(p, NULL, NULL, NULL, 0), RINGPAX_STATUS_OK); /* heals */
+    CHECK_STATUS(ringpax_paxos_partition(NULL, names, lens, groups, 2),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+    ringpax_paxos_free(p);
+}
+
+static void test_sim_faults(void) {
+    ringpax_paxos *p = cluster(5, 7);
+    uint8_t out[16];
+    size_t len = 0;
+    /* A majority down: no quorum, after a bounded number of rounds. */
+    CHECK_STATUS(ringpax_paxos_crash(p, S("node3")), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_crash(p, S("node4")), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_crash(p, S("node5")), RINGPAX_STATUS_OK);
+    ringpax_paxos_state st = RINGPAX_PAXOS_STATE_IDLE;
+    CHECK_STATUS(ringpax_paxos_status(p, S("node4"), &st), RINGPAX_STATUS_OK);
+    CHECK(st == RINGPAX_PAXOS_STATE_DOWN);
+    CHECK_STATUS(ringpax_paxos_propose(p, B("x"), out, sizeof out, &len), RINGPAX_STATUS_NO_QUORUM);
+    last_error_contains("no decision after");
+    CHECK_STATUS(ringpax_paxos_propose_from(p, S("node3"), B("x"), out, sizeof out, &len),
+                 RINGPAX_STATUS_NODE_DOWN);
+    CHECK_STATUS(ringpax_paxos_restart(p, S("node5")), RINGPAX_STATUS_OK);
+    len = 0;
+    CHECK_STATUS(ringpax_paxos_propose(p, B("x"), out, sizeof out, &len), RINGPAX_STATUS_OK);
+    CHECK(len == 1 && out[0] == 'x');
+    CHECK_STATUS(ringpax_paxos_restart(p, S("node3")), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_restart(p, S("node4")), RINGPAX_STATUS_OK);
+    ringpax_paxos_free(p);
+
+    /* The majority side of a partition decides; the minority side learns it after the heal. */
+    p = cluster(5, 8);
+    const char *names[] = {"node1", "node2", "node3", "node4", "node5"};
+    const size_t lens[] = {5, 5, 5, 5, 5};
+    const uint32_t groups[] = {7, 7, 9, 9, 9};
+    CHECK_STATUS(ringpax_paxos_partition(p, names, lens, groups, 5), RINGPAX_STATUS_OK);
+    len = 0;
+    CHECK_STATUS(ringpax_paxos_propose_from(p, S("node4"), B("maj"), out, sizeof out, &len),
+                 RINGPAX_STATUS_OK);
+    CHECK(len == 3 && memcmp(out, "maj", 3) == 0);
+    CHECK_STATUS(ringpax_paxos_propose(p, B("min"), out, sizeof out, &len),
+                 RINGPAX_STATUS_NO_QUORUM);
+    CHECK_STATUS(ringpax_paxos_heal(p), RINGPAX_STATUS_OK);
+    len = 0;
+    CHECK_STATUS(ringpax_paxos_propose_from(p, S("node2"), B("min"), out, sizeof out, &len),
+                 RINGPAX_STATUS_OK);
+    CHECK(len == 3 && memcmp(out, "maj", 3) == 0);
+    ringpax_paxos_free(p);
+
+    /* 20% loss, duplication, reordering and a crashed node: still one safe decision. */
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        p = cluster(5, seed);
+        CHECK_STATUS(ringpax_paxos_set_network(p, 0.2, 0.1, 1, 6), RINGPAX_STATUS_OK);
+        CHECK_STATUS(ringpax_paxos_crash(p, S("node5")), RINGPAX_STATUS_OK);
+        len = 0;
+        CHECK_STATUS(ringpax_paxos_propose(p, B("v"), out, sizeof out, &len), RINGPAX_STATUS_OK);
+        CHECK(len == 1 && out[0] == 'v');
+        ringpax_paxos_counters stats;
+        CHECK_STATUS(ringpax_paxos_stats(p, &stats), RINGPAX_STATUS_OK);
+        CHECK(stats.delivered + stats.dropped == stats.sent + stats.duplicated);
+        CHECK(stats.crashes == 1);
+        ringpax_paxos_free(p);
+    }
+}
+
+/* ---- sans-IO nodes over an in-memory network ---------------------------------------------- */
+
+#define NODES 3
+#define MAX_MSG 256
+#define MAX_QUEUE 512
+
+typedef struct {
+    uint32_t to;
+    size_t len;
+    uint8_t bytes[MAX_MSG];
+} message;
+
+typedef struct {
+    ringpax_paxos_node *node[NODES];
+    uint8_t disk[NODES][MAX_MSG];
+    size_t disk_len[NODES];
+    message queue[MAX_QUEUE];
+    size_t head, tail;
+    size_t sent;
+    int learned[NODES];
+    uint64_t timer[NODES];
+} network;
+
+/* Carry out one step's output: persist first, then queue the messages. */
+static void apply(network *net, uint32_t who, const ringpax_paxos_step *step) {
+    if (step->persist) {
+        CHECK_STATUS(ringpax_paxos_node_state(net->node[who], net->disk[who], MAX_MSG,
+                                              &net->disk_len[who]),
+                     RINGPAX_STATUS_OK);
+    }
+    for (size_t i = 0; i < step->messages; i++) {
+        message *m = &net->queue[net->tail++ % MAX_QUEUE];
+        CHECK_STATUS(ringpax_paxos_node_message(net->node[who], i, &m->to, m->bytes, MAX_MSG,
+                                                &m->len),
+                     RINGPAX_STATUS_OK);
+        net->sent++;
+    }
+    if (step->has_timeout) {
+        CHECK(step->timeout_min_ticks >= 1 && step->timeout_min_ticks <= step->timeout_max_ticks);
+        net->timer[who] = step->timeout_token;
+    }
+    if (step->learned) net->learned[who] = 1;
+}
+
+static void deliver_all(network *net) {
+    while (net->head != net->tail) {
+        message *m = &net->queue[net->head++ % MAX_QUEUE];
+        ringpax_paxos_step step;
+        CHECK_STATUS(ringpax_paxos_node_receive(net->node[m->to], m->bytes, m->len, &step),
+                     RINGPAX_STATUS_OK);
+        apply(net, m->to, &step);
+    }
+}
+
+static const uint32_t members[NODES] = {0, 1, 2};
+
+static void new_network(network *net) {
+    memset(net, 0, sizeof *net);
+    for (uint32_t i = 0; i < NODES; i++) {
+        CHECK_STATUS(ringpax_paxos_node_new(i, members, NODES, 0, NULL, 0, &net->node[i]),
+                     RINGPAX_STATUS_OK);
+    }
+}
+
+static void free_network(network *net) {
+    for (int i = 0; i < NODES; i++) ringpax_paxos_node_free(net->node[i]);
+}
+
+static void check_learned(const ringpax_paxos_node *node, const char *want) {
+    uint8_t buf[64];
+    size_t len = 0;
+    CHECK_STATUS(ringpax_paxos_node_learned(node, buf, sizeof buf, &len), RINGPAX_STATUS_OK);
+    CHECK(len == strlen(want) && memcmp(buf, want, len) == 0);
+}
+
+static void test_node_decision(void) {
+    network net;
+    new_network(&net);
+    ringpax_paxos_step step;
+    CHECK_STATUS(ringpax_paxos_node_propose(net.node[0], B("value1"), &step), RINGPAX_STATUS_OK);
+    CHECK(step.persist && step.messages == 2 && step.has_timeout && !step.learned);
+    apply(&net, 0, &step);
+    CHECK(net.queue[0].bytes[0] == RINGPAX_PAXOS_WIRE_VERSION);
+    deliver_all(&net);
+    CHECK(net.sent == 4 * (NODES - 1));
+    CHECK(net.learned[0] && !net.learned[1] && !net.learned[2]);
+    check_learned(net.node[0], "value1");
+    uint8_t buf[64];
+    size_t len = 0;
+    CHECK_STATUS(ringpax_paxos_node_learned(net.node[1], buf, sizeof buf, &len),
+                 RINGPAX_STATUS_NOT_DECIDED);
+    for (int i = 0; i < NODES; i++) CHECK(net.disk_len[i] > 2);
+
+    /* Node 2 crashes and restarts from its disk; proposing, it learns the decided value. */
+    ringpax_paxos_node_free(net.node[2]);
+    net.node[2] = NULL;
+    CHECK_STATUS(ringpax_paxos_node_new(2, members, NODES, 0, net.disk[2], net.disk_len[2],
+                                        &net.node[2]),
+                 RINGPAX_STATUS_OK);
+    uint8_t state[MAX_MSG];
+    size_t state_len = 0;
+    CHECK_STATUS(ringpax_paxos_node_state(net.node[2], state, sizeof state, &state_len),
+                 RINGPAX_STATUS_OK);
+    CHECK(state_len == net.disk_len[2] && memcmp(state, net.disk[2], state_len) == 0);
+    CHECK_STATUS(ringpax_paxos_node_propose(net.node[2], B("value2"), &step), RINGPAX_STATUS_OK);
+    apply(&net, 2, &step);
+    deliver_all(&net);
+    CHECK(net.learned[2]);
+    check_learned(net.node[2], "value1");
+    free_network(&net);
+}
+
+static void test_node_timeouts(void) {
+    network net;
+    new_network(&net);
+    ringpax_paxos_step step;
+    CHECK_STATUS(ringpax_paxos_node_propose(net.node[0], B("v"), &step), RINGPAX_STATUS_OK);
+    apply(&net, 0, &step);
+    net.head = net.tail; /* the network loses every Prepare */
+    CHECK_STATUS(ringpax_paxos_node_timeout(net.node[0], net.timer[0] + 7, &step),
+                 RINGPAX_STATUS_OK);
+    CHECK(step.messages == 0 && !step.has_timeout); /* stale token: nothing */
+    CHECK_STATUS(ringpax_paxos_node_timeout(net.node[0], net.timer[0], &step), RINGPAX_STATUS_OK);
+    CHECK(step.messages == 2 && step.persist); /* a new, higher ballot */
+    apply(&net, 0, &step);
+    deliver_all(&net);
+    check_learned(net.node[0], "v");
+    CHECK_STATUS(ringpax_paxos_node_timeout(net.node[0], net.timer[0], NULL), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_node_timeout(NULL, 1, &step), RINGPAX_STATUS_NULL_ARGUMENT);
+    free_network(&net);
+}
+
+static void test_node_errors(void) {
+    ringpax_paxos_node *n = NULL;
+    const uint32_t dup[] = {0, 1, 1};
+    CHECK_STATUS(ringpax_paxos_node_new(0, NULL, 3, 0, NULL, 0, &n), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_node_new(0, members, 0, 0, NULL, 0, &n),
+                 RINGPAX_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_node_new(0, dup, 3, 0, NULL, 0, &n), RINGPAX_STATUS_DUPLICATE_MEMBER);
+    CHECK_STATUS(ringpax_paxos_node_new(5, members, 3, 0, NULL, 0, &n),
+                 RINGPAX_STATUS_UNKNOWN_MEMBER);
+    CHECK_STATUS(ringpax_paxos_node_new(0, members, 3, 1, NULL, 0, &n),
+                 RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("quorum 1");
+    CHECK_STATUS(ringpax_paxos_node_new(0, members, 3, 4, NULL, 0, &n),
+                 RINGPAX_STATUS_INVALID_ARGUMENT);
+    const uint8_t bad_state[] = {1, 16, 5};
+    CHECK_STATUS(ringpax_paxos_node_new(0, members, 3, 0, bad_state, 3, &n),
+                 RINGPAX_STATUS_MALFORMED_MESSAGE);
+    CHECK_STATUS(ringpax_paxos_node_new(0, members, 3, 0, NULL, 4, &n),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_node_new(0, members, 3, 0, NULL, 0, NULL),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK(n == NULL);
+    ringpax_paxos_node_free(NULL);
+
+    /* A real Prepare from node 0 to node 1, then every way to break it. */
+    ringpax_paxos_node *a = NULL, *b = NULL;
+    CHECK_STATUS(ringpax_paxos_node_new(0, members, 3, 2, NULL, 0, &a), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_node_new(1, members, 3, 0, NULL, 0, &b), RINGPAX_STATUS_OK);
+    ringpax_paxos_step step;
+    CHECK_STATUS(ringpax_paxos_node_propose(a, B("v"), &step), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_node_propose(a, NULL, 2, &step), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_node_propose(NULL, B("v"), &step), RINGPAX_STATUS_NULL_ARGUMENT);
+    uint8_t msg[MAX_MSG], to_node2[MAX_MSG];
+    size_t len = 0, len2 = 0;
+    uint32_t to = 99;
+    CHECK_STATUS(ringpax_paxos_node_message(a, 0, &to, msg, sizeof msg, &len), RINGPAX_STATUS_OK);
+    CHECK(to == 1 && len == 22);
+    CHECK_STATUS(ringpax_paxos_node_message(a, 1, &to, to_node2, sizeof to_node2, &len2),
+                 RINGPAX_STATUS_OK);
+    CHECK(to == 2);
+    uint8_t tiny[4];
+    size_t need = 0;
+    CHECK_STATUS(ringpax_paxos_node_message(a, 0, &to, tiny, sizeof tiny, &need),
+                 RINGPAX_STATUS_BUFFER_TOO_SMALL);
+    CHECK(need == 22);
+    CHECK_STATUS(ringpax_paxos_node_message(a, 0, NULL, NULL, 0, &need), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_node_message(a, 2, &to, msg, sizeof msg, &len),
+                 RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("out of range");
+    CHECK_STATUS(ringpax_paxos_node_message(NULL, 0, &to, msg, sizeof msg, &len),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+
+    uint8_t before[MAX_MSG], after[MAX_MSG];
+    size_t before_len = 0, after_len = 0;
+    CHECK_STATUS(ringpax_paxos_node_state(b, before, sizeof before, &before_len),
+                 RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_node_receive(b, msg, 0, &step), RINGPAX_STATUS_MALFORMED_MESSAGE);
+    CHECK_STATUS(ringpax_paxos_node_receive(b, msg, len - 1, &step),
+                 RINGPAX_STATUS_MALFORMED_MESSAGE);
+    last_error_contains("malformed wire bytes");
+    uint8_t longer[MAX_MSG + 1];
+    memcpy(longer, msg, len);
+    longer[len] = 0;
+    CHECK_STATUS(ringpax_paxos_node_receive(b, longer, len + 1, &step),
+                 RINGPAX_STATUS_MALFORMED_MESSAGE);
+    uint8_t corrupt[MAX_MSG];
+    memcpy(corrupt, msg, len);
+    corrupt[0] = 2; /* unknown version */
+    CHECK_STATUS(ringpax_paxos_node_receive(b, corrupt, len, &step),
+                 RINGPAX_STATUS_MALFORMED_MESSAGE);
+    memcpy(corrupt, msg, len);
+    corrupt[1] = 42; /* unknown kind */
+    CHECK_STATUS(ringpax_paxos_node_receive(b, corrupt, len, &step),
+                 RINGPAX_STATUS_MALFORMED_MESSAGE);
+    const uint8_t garbage[] = {0xde, 0xad, 0xbe, 0xef};
+    CHECK_STATUS(ringpax_paxos_node_receive(b, garbage, sizeof garbage, &step),
+                 RINGPAX_STATUS_MALFORMED_MESSAGE);
+    /* Every prefix and every single-byte corruption: an error or a valid step, never a crash. */
+    for (size_t cut = 0; cut < len; cut++) {
+        CHECK_STATUS(ringpax_paxos_node_receive(b, msg, cut, &step),
+                     RINGPAX_STATUS_MALFORMED_MESSAGE);
+    }
+    for (size_t at = 0; at < len; at++) {
+        for (int v = 0; v < 256; v += 51) {
+            memcpy(corrupt, msg, len);
+            corrupt[at] = (uint8_t)v;
+            ringpax_status s = ringpax_paxos_node_receive(b, corrupt, len, NULL);
+            CHECK(s == RINGPAX_STATUS_OK || s == RINGPAX_STATUS_MALFORMED_MESSAGE ||
+                  s == RINGPAX_STATUS_MISADDRESSED || s == RINGPAX_STATUS_UNKNOWN_MEMBER);
+        }
+    }
+    ringpax_paxos_node_free(b);
+    CHECK_STATUS(ringpax_paxos_node_new(1, members, 3, 0, NULL, 0, &b), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_node_state(b, before, sizeof before, &before_len),
+                 RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_node_receive(b, to_node2, len2, &step),
+                 RINGPAX_STATUS_MISADDRESSED);
+    memcpy(corrupt, msg, len);
+    corrupt[2] = 9; /* from node 9, not a member */
+    CHECK_STATUS(ringpax_paxos_node_receive(b, corrupt, len, &step),
+                 RINGPAX_STATUS_UNKNOWN_MEMBER);
+    CHECK_STATUS(ringpax_paxos_node_receive(b, NULL, 5, &step), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_node_receive(NULL, msg, len, &step), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_node_state(b, after, sizeof after, &after_len), RINGPAX_STATUS_OK);
+    CHECK(after_len == before_len && memcmp(before, after, after_len) == 0); /* unchanged */
+    CHECK_STATUS(ringpax_paxos_node_message(b, 0, &to, msg, sizeof msg, &len),
+                 RINGPAX_STATUS_INVALID_ARGUMENT); /* a failed step has no messages */
+    CHECK_STATUS(ringpax_paxos_node_state(b, tiny, 1, &need), RINGPAX_STATUS_BUFFER_TOO_SMALL);
+    CHECK(need == before_len);
+    CHECK_STATUS(ringpax_paxos_node_state(NULL, tiny, 1, &need), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_node_learned(NULL, tiny, 1, &need), RINGPAX_STATUS_NULL_ARGUMENT);
+
+    /* The valid message still works afterwards. */
+    CHECK_STATUS(ringpax_paxos_node_receive(b, msg, 22, &step), RINGPAX_STATUS_OK);
+    CHECK(step.persist && step.messages == 1);
+    ringpax_paxos_node_free(a);
+    ringpax_paxos_node_free(b);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    test_messages();
+    test_sim_article_decision();
+    test_sim_errors();
+    test_sim_faults();
+    test_node_decision();
+    test_node_timeouts();
+    test_node_errors();
+    printf("test_paxos: %d checks, %d failed\n", checks, failures);
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures ? 1 : 0;
+}
