@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The usual Maglev table size (a prime).
+#define RINGPAX_MAGLEV_DEFAULT_TABLE_SIZE 65537
+
 // The version byte of the wire format this library reads and writes (the first byte of every
 // message and state).
 #define RINGPAX_PAXOS_WIRE_VERSION 1
@@ -98,6 +101,20 @@ typedef enum ringpax_compat {
   RINGPAX_COMPAT_KETAMA = 2,
 } ringpax_compat;
 
+// Jump consistent hash (Lamping & Veach 2014) over buckets `0 .. n-1`, optionally named.
+// Opaque: create with `ringpax_jump_new` or `ringpax_jump_new_named`, destroy with
+// `ringpax_jump_free`. No table: O(log n) per lookup, O(1) memory. Membership changes only at
+// the end: `ringpax_jump_add_bucket` appends bucket `n`, `ringpax_jump_remove_bucket` removes
+// bucket `n-1`; a bucket in the middle cannot be removed.
+typedef struct ringpax_jump ringpax_jump;
+
+// Maglev hashing (Eisenbud et al., NSDI 2016): named, optionally weighted nodes and a lookup
+// table of prime size; a lookup is one hash and one table read. Opaque: create with
+// `ringpax_maglev_new`, destroy with `ringpax_maglev_free`. Every membership change rebuilds
+// the table (add many nodes at once with `ringpax_maglev_add_nodes`). Node indexes follow the
+// bytewise order of node names and are valid until the next membership change.
+typedef struct ringpax_maglev ringpax_maglev;
+
 // A deterministic simulation of a Paxos cluster of named nodes over a faulty network. Opaque:
 // create with `ringpax_paxos_new`, destroy with `ringpax_paxos_free`.
 typedef struct ringpax_paxos ringpax_paxos;
@@ -117,6 +134,12 @@ typedef struct ringpax_paxos ringpax_paxos;
 // is available from `ringpax_paxos_node_learned`. A step's messages are valid until the next
 // input.
 typedef struct ringpax_paxos_node ringpax_paxos_node;
+
+// Weighted rendezvous (highest random weight) hashing over named nodes. Opaque: create with
+// `ringpax_rendezvous_new`, destroy with `ringpax_rendezvous_free`. Any node may join or leave;
+// only the keys it wins or owned move. A lookup scores every node: O(n) per key. Node indexes
+// follow the bytewise order of node names and are valid until the next membership change.
+typedef struct ringpax_rendezvous ringpax_rendezvous;
 
 // A consistent-hash ring. Opaque: create with `ringpax_ring_new` or
 // `ringpax_ring_new_with`, destroy with `ringpax_ring_free`.
@@ -219,6 +242,291 @@ enum ringpax_status ringpax_last_error_message(char *buf, size_t cap, size_t *le
 // The library version as a static NUL-terminated string, valid for the life of the process.
 // Do not free it.
 const char *ringpax_version(void);
+
+// Create a jump hash with `buckets` unnamed buckets (0 allowed: lookups return `EMPTY_RING`
+// until a bucket is added; at most 2^31 - 1) and store it in `*jump_out`. `hash` is a
+// `ringpax_hash` (`RINGPAX_HASH_BLAKE3` is the default); `hash_key` (`hash_key_len` bytes,
+// copied) is 32 bytes for `RINGPAX_HASH_BLAKE3_KEYED`, else NULL and 0. The caller owns the handle and releases it
+// with `ringpax_jump_free`; `*jump_out` is written only on success.
+// Errors: `INVALID_ARGUMENT`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_jump_new(uint32_t buckets,
+                                     uint32_t hash,
+                                     const uint8_t *hash_key,
+                                     size_t hash_key_len,
+                                     struct ringpax_jump **jump_out);
+
+// Create a jump hash with one named bucket per name: bucket `i` is `names[i]` (`name_lens[i]`
+// bytes of UTF-8, copied; unique and non-empty). `count` may be 0 (then the arrays may be
+// NULL): a named jump hash with no buckets yet. Hash arguments and ownership as for
+// `ringpax_jump_new`. Errors: `DUPLICATE_NODE`, `INVALID_ARGUMENT`, `INVALID_UTF8`,
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_jump_new_named(const char *const *names,
+                                           const size_t *name_lens,
+                                           size_t count,
+                                           uint32_t hash,
+                                           const uint8_t *hash_key,
+                                           size_t hash_key_len,
+                                           struct ringpax_jump **jump_out);
+
+// Destroy a jump hash. `jump` may be NULL (nothing happens). After this call the pointer is
+// dangling; freeing it twice is undefined behaviour.
+void ringpax_jump_free(struct ringpax_jump *jump);
+
+// The bucket of `key` (`key_len` bytes; NULL allowed when `key_len` is 0), written to
+// `*bucket_out`. Errors: `EMPTY_RING` (no buckets), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_jump_get(const struct ringpax_jump *jump,
+                                     const uint8_t *key,
+                                     size_t key_len,
+                                     uint32_t *bucket_out);
+
+// Batch lookup: for `i < count`, `buckets_out[i]` receives the bucket of `keys[i]` (length
+// `key_lens[i]`). Large batches are split across threads. ringpax reads the arrays only during
+// the call. Errors: `EMPTY_RING`, `NULL_ARGUMENT` (an array NULL while `count > 0`, or a NULL
+// key with a non-zero length); nothing is written on error.
+enum ringpax_status ringpax_jump_get_many(const struct ringpax_jump *jump,
+                                          const uint8_t *const *keys,
+                                          const size_t *key_lens,
+                                          size_t count,
+                                          uint32_t *buckets_out);
+
+// Append bucket `n` (the current count); its number goes to `*bucket_out` (may be NULL). A
+// named jump hash needs a new unique `name` (`name_len` bytes of UTF-8, copied); an unnamed
+// one takes NULL and 0. Only keys that now hash to the new bucket move.
+// Errors: `DUPLICATE_NODE`, `INVALID_ARGUMENT` (name missing or not expected, too many
+// buckets), `INVALID_UTF8`, `NULL_ARGUMENT`. On error nothing changes.
+enum ringpax_status ringpax_jump_add_bucket(struct ringpax_jump *jump,
+                                            const char *name,
+                                            size_t name_len,
+                                            uint32_t *bucket_out);
+
+// Remove the last bucket (`n - 1`); its number goes to `*bucket_out` (may be NULL). `name`
+// (`name_len` bytes of UTF-8) may be NULL and 0; when given, it must be the last bucket's name
+// (a named jump hash only). Only the removed bucket's keys move. Errors: `EMPTY_RING`,
+// `UNKNOWN_NODE`, `INVALID_ARGUMENT` (not the last bucket, or a name for unnamed buckets),
+// `INVALID_UTF8`, `NULL_ARGUMENT`. On error nothing changes.
+enum ringpax_status ringpax_jump_remove_bucket(struct ringpax_jump *jump,
+                                               const char *name,
+                                               size_t name_len,
+                                               uint32_t *bucket_out);
+
+// Number of buckets (0 for a NULL handle).
+uint32_t ringpax_jump_bucket_count(const struct ringpax_jump *jump);
+
+// True when the buckets have names (made by `ringpax_jump_new_named`); false for NULL.
+bool ringpax_jump_is_named(const struct ringpax_jump *jump);
+
+// Write the name of `bucket` into `buf` (`cap` bytes, NUL-terminated) and its length (without
+// NUL) into `*len_out` (may be NULL). Errors: `UNKNOWN_NODE` (bucket out of range),
+// `INVALID_ARGUMENT` (unnamed buckets), `BUFFER_TOO_SMALL` (`*len_out` still set),
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_jump_bucket_name(const struct ringpax_jump *jump,
+                                             uint32_t bucket,
+                                             char *buf,
+                                             size_t cap,
+                                             size_t *len_out);
+
+// The bucket named `name` (`name_len` bytes of UTF-8), written to `*bucket_out`.
+// Errors: `UNKNOWN_NODE` (no such name, or unnamed buckets), `INVALID_UTF8`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_jump_bucket_index(const struct ringpax_jump *jump,
+                                              const char *name,
+                                              size_t name_len,
+                                              uint32_t *bucket_out);
+
+// The 64-bit hash of `key` that the jump starts from, written to `*hash_out`.
+// Errors: `NULL_ARGUMENT`.
+enum ringpax_status ringpax_jump_hash(const struct ringpax_jump *jump,
+                                      const uint8_t *key,
+                                      size_t key_len,
+                                      uint64_t *hash_out);
+
+// Create an empty rendezvous set and store it in `*set_out`. Hash arguments as for
+// `ringpax_jump_new`. The caller owns the handle and releases it with
+// `ringpax_rendezvous_free`; `*set_out` is written only on success.
+// Errors: `INVALID_ARGUMENT`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_rendezvous_new(uint32_t hash,
+                                           const uint8_t *hash_key,
+                                           size_t hash_key_len,
+                                           struct ringpax_rendezvous **set_out);
+
+// Destroy a rendezvous set. `set` may be NULL (nothing happens). After this call the pointer
+// is dangling; freeing it twice is undefined behaviour.
+void ringpax_rendezvous_free(struct ringpax_rendezvous *set);
+
+// Add node `name` (`name_len` bytes of UTF-8, copied) with `weight` (a number in
+// `[1e-9, 1e9]`; 1.0 is the usual choice). Errors: `DUPLICATE_NODE`, `INVALID_ARGUMENT` (empty
+// name, bad weight), `INVALID_UTF8`, `NULL_ARGUMENT`. On error nothing changes.
+enum ringpax_status ringpax_rendezvous_add_node(struct ringpax_rendezvous *set,
+                                                const char *name,
+                                                size_t name_len,
+                                                double weight);
+
+// Remove node `name` (`name_len` bytes of UTF-8). Errors: `UNKNOWN_NODE`, `INVALID_UTF8`,
+// `NULL_ARGUMENT`. On error nothing changes.
+enum ringpax_status ringpax_rendezvous_remove_node(struct ringpax_rendezvous *set,
+                                                   const char *name,
+                                                   size_t name_len);
+
+// Find the node that owns `key` (`key_len` bytes; NULL allowed when `key_len` is 0). Outputs,
+// each optional (NULL to skip): `*index_out` the node index; the node name written to
+// `name_buf` (`name_cap` bytes, NUL-terminated) with its length (without NUL) in
+// `*name_len_out`. When `name_buf` is too small the call returns `BUFFER_TOO_SMALL` and sets
+// only `*name_len_out`. Errors: `EMPTY_RING`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_rendezvous_get(const struct ringpax_rendezvous *set,
+                                           const uint8_t *key,
+                                           size_t key_len,
+                                           size_t *index_out,
+                                           char *name_buf,
+                                           size_t name_cap,
+                                           size_t *name_len_out);
+
+// The `k` highest-scoring nodes for `key`, best first (the first is `ringpax_rendezvous_get`'s
+// node): their indexes go to `indexes_out` (room for `k` entries; may be NULL only when `k` is
+// 0). A replica set that changes minimally with membership. Errors: `EMPTY_RING`,
+// `INVALID_ARGUMENT` (`k` larger than the node count), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_rendezvous_get_nodes(const struct ringpax_rendezvous *set,
+                                                 const uint8_t *key,
+                                                 size_t key_len,
+                                                 size_t k,
+                                                 size_t *indexes_out);
+
+// Batch lookup: for `i < count`, `indexes_out[i]` receives the node index of `keys[i]` (length
+// `key_lens[i]`). Large batches are split across threads. Errors and arrays as for
+// `ringpax_jump_get_many`; nothing is written on error.
+enum ringpax_status ringpax_rendezvous_get_many(const struct ringpax_rendezvous *set,
+                                                const uint8_t *const *keys,
+                                                const size_t *key_lens,
+                                                size_t count,
+                                                size_t *indexes_out);
+
+// Number of nodes (0 for a NULL handle).
+size_t ringpax_rendezvous_node_count(const struct ringpax_rendezvous *set);
+
+// Write the name of node `index` into `buf` (`cap` bytes, NUL-terminated) and its length
+// (without NUL) into `*len_out` (may be NULL). Errors: `UNKNOWN_NODE` (index out of range),
+// `BUFFER_TOO_SMALL` (`*len_out` still set), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_rendezvous_node_name(const struct ringpax_rendezvous *set,
+                                                 size_t index,
+                                                 char *buf,
+                                                 size_t cap,
+                                                 size_t *len_out);
+
+// The index of node `name` (`name_len` bytes of UTF-8), written to `*index_out`.
+// Errors: `UNKNOWN_NODE`, `INVALID_UTF8`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_rendezvous_node_index(const struct ringpax_rendezvous *set,
+                                                  const char *name,
+                                                  size_t name_len,
+                                                  size_t *index_out);
+
+// The weight of node `index`, written to `*weight_out`. Errors: `UNKNOWN_NODE` (index out of
+// range), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_rendezvous_node_weight(const struct ringpax_rendezvous *set,
+                                                   size_t index,
+                                                   double *weight_out);
+
+// The 64-bit hash of `key` under this set's hash function, written to `*hash_out`.
+// Errors: `NULL_ARGUMENT`.
+enum ringpax_status ringpax_rendezvous_hash(const struct ringpax_rendezvous *set,
+                                            const uint8_t *key,
+                                            size_t key_len,
+                                            uint64_t *hash_out);
+
+// Create an empty Maglev whose table has `table_size` entries (a prime, at most 16777213,
+// larger than the number of nodes it will hold; `RINGPAX_MAGLEV_DEFAULT_TABLE_SIZE` = 65537 is
+// the usual choice) and store it in `*maglev_out`. Hash arguments as for `ringpax_jump_new`.
+// The caller owns the handle and releases it with `ringpax_maglev_free`; `*maglev_out` is
+// written only on success. Errors: `INVALID_ARGUMENT` (size out of range or not prime; the last
+// error names the nearest primes), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_maglev_new(uint64_t table_size,
+                                       uint32_t hash,
+                                       const uint8_t *hash_key,
+                                       size_t hash_key_len,
+                                       struct ringpax_maglev **maglev_out);
+
+// Destroy a Maglev. `maglev` may be NULL (nothing happens). After this call the pointer is
+// dangling; freeing it twice is undefined behaviour.
+void ringpax_maglev_free(struct ringpax_maglev *maglev);
+
+// Add node `name` (`name_len` bytes of UTF-8, copied) with `weight` (a number in
+// `[1e-9, 1e9]`; 1.0 is the usual choice) and rebuild the table. Errors: `DUPLICATE_NODE`,
+// `INVALID_ARGUMENT` (empty name, bad weight, table not larger than the node count),
+// `INVALID_UTF8`, `NULL_ARGUMENT`. On error nothing changes.
+enum ringpax_status ringpax_maglev_add_node(struct ringpax_maglev *maglev,
+                                            const char *name,
+                                            size_t name_len,
+                                            double weight);
+
+// Add `count` nodes with one table rebuild: `names[i]` (`name_lens[i]` bytes of UTF-8, copied)
+// with weight `weights[i]`, or 1.0 for all when `weights` is NULL. Nothing is added unless
+// every node is valid and new. Errors as for `ringpax_maglev_add_node`.
+enum ringpax_status ringpax_maglev_add_nodes(struct ringpax_maglev *maglev,
+                                             const char *const *names,
+                                             const size_t *name_lens,
+                                             const double *weights,
+                                             size_t count);
+
+// Remove node `name` (`name_len` bytes of UTF-8) and rebuild the table. Errors:
+// `UNKNOWN_NODE`, `INVALID_UTF8`, `NULL_ARGUMENT`. On error nothing changes.
+enum ringpax_status ringpax_maglev_remove_node(struct ringpax_maglev *maglev,
+                                               const char *name,
+                                               size_t name_len);
+
+// Find the node that owns `key`; outputs and errors exactly as for `ringpax_rendezvous_get`.
+enum ringpax_status ringpax_maglev_get(const struct ringpax_maglev *maglev,
+                                       const uint8_t *key,
+                                       size_t key_len,
+                                       size_t *index_out,
+                                       char *name_buf,
+                                       size_t name_cap,
+                                       size_t *name_len_out);
+
+// Batch lookup: for `i < count`, `indexes_out[i]` receives the node index of `keys[i]` (length
+// `key_lens[i]`). Errors and arrays as for `ringpax_jump_get_many`; nothing is written on
+// error.
+enum ringpax_status ringpax_maglev_get_many(const struct ringpax_maglev *maglev,
+                                            const uint8_t *const *keys,
+                                            const size_t *key_lens,
+                                            size_t count,
+                                            size_t *indexes_out);
+
+// Number of nodes (0 for a NULL handle).
+size_t ringpax_maglev_node_count(const struct ringpax_maglev *maglev);
+
+// The table size (0 for a NULL handle).
+uint64_t ringpax_maglev_table_size(const struct ringpax_maglev *maglev);
+
+// Copy the lookup table into `table_out` (room for `cap` entries): entry `i` is the index of
+// the node owning keys whose hash is `i` modulo the table size. Its length (the table size, or
+// 0 with no nodes) goes to `*len_out` (may be NULL), also when `cap` is too small. Errors:
+// `BUFFER_TOO_SMALL`, `NULL_ARGUMENT` (`table_out` NULL while the table is not empty).
+enum ringpax_status ringpax_maglev_table(const struct ringpax_maglev *maglev,
+                                         uint32_t *table_out,
+                                         size_t cap,
+                                         size_t *len_out);
+
+// Write the name of node `index`; as for `ringpax_rendezvous_node_name`.
+enum ringpax_status ringpax_maglev_node_name(const struct ringpax_maglev *maglev,
+                                             size_t index,
+                                             char *buf,
+                                             size_t cap,
+                                             size_t *len_out);
+
+// The index of node `name`; as for `ringpax_rendezvous_node_index`.
+enum ringpax_status ringpax_maglev_node_index(const struct ringpax_maglev *maglev,
+                                              const char *name,
+                                              size_t name_len,
+                                              size_t *index_out);
+
+// The weight of node `index`; as for `ringpax_rendezvous_node_weight`.
+enum ringpax_status ringpax_maglev_node_weight(const struct ringpax_maglev *maglev,
+                                               size_t index,
+                                               double *weight_out);
+
+// The 64-bit hash of `key` under this Maglev's hash function (the table entry is this modulo
+// the table size), written to `*hash_out`. Errors: `NULL_ARGUMENT`.
+enum ringpax_status ringpax_maglev_hash(const struct ringpax_maglev *maglev,
+                                        const uint8_t *key,
+                                        size_t key_len,
+                                        uint64_t *hash_out);
 
 // Create a simulated cluster of `n` acceptors (1 to 10,000; quorum `n / 2 + 1`) whose random
 // choices all come from `seed`, on a reliable network, and store it in `*paxos_out`. Name the
