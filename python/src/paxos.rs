@@ -12,6 +12,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 use ringpax_core::paxos::{
     Acceptor, AcceptorState, Ballot, Config, Envelope, Input, Message, Mutation, Node, NodeId,
     Output, wire,
@@ -159,8 +160,11 @@ impl Values {
         }
     }
 
+    /// The value with this id (`None` only after the garbage collector cleared a cycle).
     fn get(&self, py: Python<'_>, id: u64) -> Py<PyAny> {
-        self.objects[id as usize].clone_ref(py)
+        self.objects
+            .get(id as usize)
+            .map_or_else(|| py.None(), |o| o.clone_ref(py))
     }
 }
 
@@ -674,11 +678,31 @@ impl PaxosSim {
         Ok(legend + &trace::render(self.size as usize, &events))
     }
 
+    // Proposed values may refer back to the simulation: let the garbage collector see them.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for o in &self.values.objects {
+            visit.call(o)?;
+        }
+        visit.call(&self.values.hashable)?;
+        visit.call(&self.ids)?;
+        for n in &self.names {
+            visit.call(n)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.values.objects.clear();
+        self.values.unhashable.clear();
+    }
+
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let class = slf.get_type().name()?;
         let this = slf.borrow();
         let chosen = match this.sim.chosen() {
-            Some(&id) => this.values.objects[id as usize]
+            Some(&id) => this
+                .values
+                .get(slf.py(), id)
                 .bind(slf.py())
                 .repr()?
                 .to_string(),

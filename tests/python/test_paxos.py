@@ -267,6 +267,23 @@ def test_any_equality_comparable_value_can_be_proposed() -> None:
     assert r.propose("other", proposer="node2") is None
 
 
+def test_values_that_refer_back_to_the_simulation_are_collected() -> None:
+    import gc
+    import weakref
+
+    class Value:
+        pass
+
+    p = cluster(3)
+    v = Value()
+    v.sim = p  # type: ignore[attr-defined]
+    p.propose(v)
+    gone = weakref.ref(v)
+    del p, v
+    gc.collect()
+    assert gone() is None
+
+
 def test_equal_values_share_an_id() -> None:
     p = cluster(3)
     p.contend({"node1": 1, "node2": 1.0, "node3": True})  # all equal: one value
