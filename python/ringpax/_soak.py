@@ -76,12 +76,13 @@ def run(args: argparse.Namespace, print_fn: Callable[..., None] = print) -> int:
         + (f", mutation {args.mutation}" if args.mutation else ""))
     say(f"  {decisions:,} decisions, {kinds['violation']:,} violations, "
         f"{kinds['no decision']:,} runs without a decision, {kinds['check']:,} failed checks")
-    say(f"  messages: {sent:,} sent, {totals['dropped']:,} dropped, "
+    counted = " (runs that completed)" if failures else ""
+    say(f"  messages{counted}: {sent:,} sent, {totals['dropped']:,} dropped, "
         f"{totals['duplicated']:,} duplicated; {totals['crashes']:,} crashes; "
         f"{totals['rounds'] / max(decisions, 1):.2f} ballots per decision")
     say(f"  {sent / elapsed:,.0f} messages/s, {args.seeds / elapsed:,.0f} seeds/s")
     if failures:
-        say(f"  failing seeds (replay with Scenario::random(seed) in Rust):")
+        say("  failing seeds (replay with Scenario::random(seed) in Rust):")
         for seed, kind, detail in failures[: args.show]:
             say(f"    seed {seed}: {kind}: {detail}")
         if len(failures) > args.show:
