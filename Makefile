@@ -66,10 +66,14 @@ test-c: $(LIBDIR)/libringpax.a
 	done
 	g++ -std=c++17 $(CWARN) -Iinclude tests/c/header_cpp.cpp $(CLIBS) -o build/header_cpp
 	./build/header_cpp
-	$(PYTHON) tests/readme_blocks.py c README.md > build/readme_example.c
-	gcc -std=c11 $(CWARN) $(SAN) -Iinclude build/readme_example.c -L$(LIBDIR) -lringpax \
-	  -Wl,-rpath,$(abspath $(LIBDIR)) -o build/readme_example
-	./build/readme_example
+	@# Every C example in the README is a whole program: compile each against the shared
+	@# library and run it.
+	@rm -f build/readme_*.c
+	@for src in $$($(PYTHON) tests/readme_blocks.py c README.md build/readme); do \
+	  gcc -std=c11 $(CWARN) $(SAN) -Iinclude $$src -L$(LIBDIR) -lringpax \
+	    -Wl,-rpath,$(abspath $(LIBDIR)) -o $${src%.c}; \
+	  echo "== $$src"; ./$${src%.c}; \
+	done
 
 test-python: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/python

@@ -35,7 +35,8 @@ fn peers(c: &mut Criterion) {
 
     for (label, hasher) in [("blake3", KeyHasher::Blake3), ("xxh3", KeyHasher::Xxh3)] {
         let mut r = Ring::with_hasher(REPLICAS as u32, hasher).unwrap();
-        r.add_nodes(names().iter().map(|n| (n.as_str(), 1))).unwrap();
+        r.add_nodes(names().iter().map(|n| (n.as_str(), 1)))
+            .unwrap();
         g.bench_function(BenchmarkId::new("ringpax", label), |b| {
             b.iter(|| {
                 let mut acc = 0usize;

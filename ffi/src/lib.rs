@@ -13,8 +13,8 @@ mod error;
 mod paxos;
 mod ring;
 
-pub use error::ringpax_status;
 pub use algorithms::*;
+pub use error::ringpax_status;
 pub use paxos::*;
 pub use ring::*;
 

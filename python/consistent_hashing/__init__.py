@@ -1,5 +1,5 @@
 """The article's ``from consistent_hashing import ConsistentHash``: ringpax's ring."""
 
-from ringpax.consistent_hashing import ConsistentHash, Key, Move
+from ringpax.consistent_hashing import ConsistentHash, JumpHash, Key, Maglev, Move, Rendezvous
 
-__all__ = ["ConsistentHash", "Key", "Move"]
+__all__ = ["ConsistentHash", "Key", "Move", "JumpHash", "Rendezvous", "Maglev"]

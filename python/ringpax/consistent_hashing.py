@@ -30,8 +30,9 @@ from __future__ import annotations
 from typing import NamedTuple, Union
 
 from ringpax._native import ConsistentHash as _NativeRing
+from ringpax.algorithms import JumpHash, Maglev, Rendezvous  # noqa: F401
 
-__all__ = ["ConsistentHash", "Move", "Key"]
+__all__ = ["ConsistentHash", "Move", "Key", "JumpHash", "Rendezvous", "Maglev"]
 
 Key = Union[str, bytes]
 
