@@ -435,23 +435,28 @@ impl ConsistentHash {
     }
 
     /// The node that owns `key`; with bounded loads, the node a tracked key is assigned to.
+    #[pyo3(signature = (key, /))]
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyString>> {
         if self.bounded {
             let k = self.key(key)?;
-            let assigned = self
-                .shared
-                .read(|t| t.is_tracked(&k).then(|| t.get_index(&k)));
+            let assigned = self.shared.read(|t| {
+                t.is_tracked(&k).then(|| {
+                    t.get_index(&k)
+                        .map(|i| t.ring().node_name_arc(i).cloned().unwrap_or_default())
+                })
+            });
             if let Some(found) = assigned {
-                let i = found.map_err(|e| errors::ring(py, e))?;
-                let name = self
-                    .shared
-                    .read(|t| t.ring().node_name(i).map(String::from));
-                return Ok(PyString::new(py, &name.unwrap_or_default()).unbind());
+                let name = found.map_err(|e| errors::ring(py, e))?;
+                return Ok(PyString::new(py, &name).unbind());
             }
         }
-        let bytes = self.bytes(key)?;
         let snap = self.shared.load();
-        match snap.ring().get_index(&bytes) {
+        // A str is hashed as its UTF-8 in every key mode: the common case skips the mode match.
+        let found = match key.cast::<PyString>() {
+            Ok(s) => snap.ring().get_index(s.to_str()?.as_bytes()),
+            Err(_) => snap.ring().get_index(&self.bytes(key)?),
+        };
+        match found {
             Ok(i) => Ok(names(py, &snap)[i].clone_ref(py)),
             Err(e) => Err(errors::ring(py, e)),
         }
