@@ -161,8 +161,8 @@ fn int_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<i128>
     }
 }
 
-/// `hash=` and `key=`, exactly as `ConsistentHash` takes them.
-fn hasher(
+/// `hash=` and `key=`, shared with `ConsistentHash`.
+pub(crate) fn hasher(
     py: Python<'_>,
     hash: Option<&str>,
     key: Option<&Bound<'_, PyAny>>,

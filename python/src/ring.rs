@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use ringpax_core::ring::{
-    DEFAULT_REPLICAS, KeyHasher, Move, Ring, RingError, Scheme, SharedRing, TrackedRing,
+    DEFAULT_REPLICAS, Move, Ring, RingError, Scheme, SharedRing, TrackedRing,
 };
 
 use crate::errors;
@@ -217,55 +217,22 @@ fn parse_scheme(
     key: Option<&Bound<'_, PyAny>>,
     compat: Option<&str>,
 ) -> PyResult<(Scheme, KeyMode)> {
-    let secret: Option<[u8; 32]> = match key {
-        None => None,
-        Some(k) => {
-            let b = k.cast::<PyBytes>().map_err(|_| {
-                PyTypeError::new_err(format!("key must be 32 bytes, not {}", type_name(k)))
-            })?;
-            Some(b.as_bytes().try_into().map_err(|_| {
-                errors::invalid(
-                    py,
-                    format!("key must be exactly 32 bytes, got {}", b.as_bytes().len()),
-                )
-            })?)
-        }
-    };
     match compat {
-        None => {}
-        Some(c) if hash.is_some() || secret.is_some() => {
-            return Err(errors::invalid(
-                py,
-                format!("compat={c:?} fixes the hash function; do not pass hash= or key="),
-            ));
-        }
-        Some("uhashring") => return Ok((Scheme::Uhashring, KeyMode::StrOfAny)),
-        Some("ketama") => return Ok((Scheme::Ketama, KeyMode::BytesOrStr)),
-        Some(other) => {
-            return Err(errors::invalid(
-                py,
-                format!("compat must be 'uhashring' or 'ketama', got {other:?}"),
-            ));
-        }
+        None => Ok((
+            Scheme::Ringpax(crate::algorithms::hasher(py, hash, key)?),
+            KeyMode::Strict,
+        )),
+        Some(c) if hash.is_some() || key.is_some() => Err(errors::invalid(
+            py,
+            format!("compat={c:?} fixes the hash function; do not pass hash= or key="),
+        )),
+        Some("uhashring") => Ok((Scheme::Uhashring, KeyMode::StrOfAny)),
+        Some("ketama") => Ok((Scheme::Ketama, KeyMode::BytesOrStr)),
+        Some(other) => Err(errors::invalid(
+            py,
+            format!("compat must be 'uhashring' or 'ketama', got {other:?}"),
+        )),
     }
-    let hasher = match (hash.unwrap_or("blake3"), secret) {
-        ("blake3", None) => KeyHasher::Blake3,
-        ("blake3", Some(k)) => KeyHasher::Blake3Keyed(Box::new(k)),
-        ("xxh3", None) => KeyHasher::Xxh3,
-        ("xxh3", Some(_)) => {
-            return Err(errors::invalid(
-                py,
-                "key= needs hash='blake3' (keyed BLAKE3); xxh3 takes no key".into(),
-            ));
-        }
-        (other, _) => {
-            return Err(errors::invalid(
-                py,
-                format!("hash must be 'blake3' or 'xxh3', got {other:?}"),
-            ));
-        }
-    };
-    Ok((Scheme::Ringpax(hasher), KeyMode::Strict))
 }
 
 #[pymethods]
