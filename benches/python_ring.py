@@ -72,11 +72,31 @@ def main() -> None:
         theirs_big.remove_node(f"newcomer{i}")
     rows.append(("add_node to a 1000-node ring", 1, t_ours, t_theirs))
 
+    # Bounded loads: how many tracked keys move when a node joins, against plain hashing, and
+    # how lumpy each is (peak load / average).
+    few = keys[:100_000]
+    plain = ConsistentHash(160, *nodes)
+    bounded = ConsistentHash(160, *nodes, load_factor=1.25)
+    for k in few:
+        plain.add(k)
+        bounded.add(k)
+    plain_peak = max(plain.loads().values()) / (len(few) / len(nodes))
+    bounded_peak = max(bounded.loads().values()) / (len(few) / len(nodes))
+    plain_moves = len(plain.add_node("joiner"))
+    bounded_moves = len(bounded.add_node("joiner"))
+
     print(f"{'operation':<38} {'ringpax':>12} {'uhashring':>12} {'speed-up':>9}")
     for name, n, a, b in rows:
         unit = "ns/key" if n > 1 else "ms"
         scale = 1e9 / n if n > 1 else 1e3
         print(f"{name:<38} {a * scale:>9.1f} {unit:<2} {b * scale:>9.1f} {unit:<2} {b / a:>8.1f}x")
+
+    print(
+        f"bounded loads (load_factor=1.25, {len(few):,} tracked keys, {len(nodes)} nodes): "
+        f"peak/avg {bounded_peak:.2f} vs plain {plain_peak:.2f}; adding a node moved "
+        f"{bounded_moves:,} keys vs {plain_moves:,} with plain hashing "
+        f"({bounded_moves / max(plain_moves, 1):.2f}x; ideal {len(few) / (len(nodes) + 1):,.0f})"
+    )
 
 
 if __name__ == "__main__":
