@@ -88,7 +88,7 @@ impl Continuum {
             i = j;
         }
         entries.extend(old[i..].iter().map(shift));
-        self.rebuilt(entries, new_points, true)
+        self.rebuilt(entries, new_points, true, at)
     }
 
     /// This continuum without owner `at`, whose points are `old_points` (sorted); owner indexes
@@ -111,32 +111,93 @@ impl Continuum {
             i = (j + 1).min(old.len());
         }
         entries.extend(old[i..].iter().map(shift));
-        self.rebuilt(entries, old_points, false)
+        self.rebuilt(entries, old_points, false, at)
     }
 
-    /// A continuum over `entries`, which differ from `self` by `changed` points (sorted) added
-    /// or removed. Reuses the index layout (shifting each start by the number of changed points
-    /// below its bucket) when the index size stays the same.
-    fn rebuilt(&self, entries: Vec<Entry>, changed: &[u64], added: bool) -> Self {
+    /// A continuum over `entries`, which differ from `self` by the points `changed` (sorted) of
+    /// owner `at`, added or removed. Reuses the index layout when its size stays the same: each
+    /// slot's start moves by the number of changed points below its bucket (constant between
+    /// changed points, so the loop is a plain map), and its owner shifts with the owner indexes;
+    /// only the slots whose first point is a changed one are looked up again.
+    fn rebuilt(&self, entries: Vec<Entry>, changed: &[u64], added: bool, at: u32) -> Self {
         if index_bits(entries.len()) != index_bits(self.entries.len()) || self.index.is_empty() {
             return Continuum::from_sorted(entries);
         }
         let buckets = self.index.len() - 1;
+        let len = entries.len() as u32;
+        let owner_at = |pos: u32| {
+            entries
+                .get(pos as usize)
+                .or(entries.first())
+                .map_or(0, |e| e.owner)
+        };
         let mut index = Vec::with_capacity(self.index.len());
-        let mut k = 0usize;
-        for (b, old) in self.index[..buckets].iter().enumerate() {
-            let start = (b as u64) << self.shift;
-            while k < changed.len() && changed[k] < start {
-                k += 1;
-            }
-            let pos = if added {
-                old.start + k as u32
-            } else {
-                old.start - k as u32
+        let mut from = 0usize;
+        for j in 0..=changed.len() {
+            // Buckets before `to` have exactly j changed points below their start.
+            let to = match changed.get(j) {
+                Some(&c) => ((c >> self.shift) as usize + 1).min(buckets),
+                None => buckets,
             };
-            index.push(slot(&entries, pos));
+            if to <= from {
+                continue;
+            }
+            let j = j as u32;
+            if added {
+                index.extend(self.index[from..to].iter().map(|old| Slot {
+                    start: old.start + j,
+                    owner: old.owner + (old.owner >= at) as u32,
+                }));
+            } else {
+                index.extend(self.index[from..to].iter().map(|old| Slot {
+                    start: old.start - j,
+                    // The slot's first point was removed: look its successor up below.
+                    owner: if old.owner == at {
+                        u32::MAX
+                    } else {
+                        old.owner - (old.owner > at) as u32
+                    },
+                }));
+            }
+            from = to;
         }
-        index.push(slot(&entries, entries.len() as u32));
+        index.push(Slot {
+            start: len,
+            owner: owner_at(len),
+        });
+        if added {
+            // Slots whose first point is now one of the new points (found by walking back from
+            // each new point's bucket), and the wrap-around slots if a new point came first.
+            for &c in changed {
+                let mut pos = entries.partition_point(|e| e.point < c);
+                while entries[pos].owner != at {
+                    pos += 1;
+                }
+                let pos = pos as u32;
+                let mut b = (c >> self.shift) as usize;
+                loop {
+                    if index[b].start == pos {
+                        index[b].owner = at;
+                    } else if index[b].start < pos {
+                        break;
+                    }
+                    if b == 0 {
+                        break;
+                    }
+                    b -= 1;
+                }
+            }
+            let first = owner_at(0);
+            for slot in index.iter_mut().rev().take_while(|s| s.start == len) {
+                slot.owner = first;
+            }
+        } else {
+            for slot in index.iter_mut() {
+                if slot.owner == u32::MAX {
+                    slot.owner = owner_at(slot.start);
+                }
+            }
+        }
         Continuum {
             entries,
             index,
@@ -299,15 +360,22 @@ mod tests {
             x % m
         };
         // Small value ranges force ties; sizes cross index-size boundaries.
-        for (owners, per, range) in [(5u32, 3usize, 50u64), (20, 40, u64::MAX), (9, 7, 30)] {
+        for (owners, per, range) in [
+            (5u32, 3usize, 50u64),
+            (20, 40, u64::MAX),
+            (9, 7, 30),
+            (60, 20, 1 << 12),
+            (40, 160, u64::MAX),
+        ] {
             let mut sets: Vec<Vec<u64>> = Vec::new();
             let mut c = Continuum::default();
-            for o in 0..owners {
+            for _ in 0..owners {
                 let mut pts: Vec<u64> = (0..per).map(|_| next(range)).collect();
                 pts.sort_unstable();
-                // Insert owner `o` at the end (owner order = insertion order here).
-                c = c.with_owner_inserted(o, &pts, |x| x as u64);
-                sets.push(pts);
+                // Insert the new owner at a random index: the owners above it shift up.
+                let at = next(sets.len() as u64 + 1) as usize;
+                c = c.with_owner_inserted(at as u32, &pts, |x| x as u64);
+                sets.insert(at, pts);
                 let fresh = Continuum::from_pairs(
                     sets.iter()
                         .enumerate()
