@@ -101,6 +101,20 @@ typedef enum ringpax_compat {
   RINGPAX_COMPAT_KETAMA = 2,
 } ringpax_compat;
 
+// The kind of a Paxos message.
+typedef enum ringpax_paxos_kind {
+  // Phase 1a: a proposer asks acceptors to promise `ballot`.
+  RINGPAX_PAXOS_KIND_PREPARE = 1,
+  // Phase 1b: an acceptor promised `ballot` (and reports what it accepted, if anything).
+  RINGPAX_PAXOS_KIND_PROMISE = 2,
+  // Phase 2a: a proposer asks acceptors to accept `value` in `ballot`.
+  RINGPAX_PAXOS_KIND_ACCEPT = 3,
+  // Phase 2b: an acceptor accepted `value` in `ballot`.
+  RINGPAX_PAXOS_KIND_ACCEPTED = 4,
+  // An acceptor refused `ballot` because it already promised `promised`.
+  RINGPAX_PAXOS_KIND_NACK = 5,
+} ringpax_paxos_kind;
+
 // Jump consistent hash (Lamping & Veach 2014) over buckets `0 .. n-1`, optionally named.
 // Opaque: create with `ringpax_jump_new` or `ringpax_jump_new_named`, destroy with
 // `ringpax_jump_free`. No table: O(log n) per lookup, O(1) memory. Membership changes only at
@@ -196,16 +210,52 @@ typedef struct ringpax_paxos_step {
   bool learned;
 } ringpax_paxos_step;
 
+// One Paxos message as plain fields: what `ringpax_paxos_message_decode` fills in and
+// `ringpax_paxos_message_encode` reads. Ballots are `(round, node)` pairs, ordered by round,
+// then node. Fields a kind does not use are ignored by `_encode` and zeroed by `_decode`.
+typedef struct ringpax_paxos_message {
+  // The message kind, a `ringpax_paxos_kind` value (kept as an integer so that an unknown
+  // value is an error, not undefined behaviour).
+  uint32_t kind;
+  // Sender node id.
+  uint32_t from;
+  // Receiver node id.
+  uint32_t to;
+  // The message's ballot: round.
+  uint64_t ballot_round;
+  // The message's ballot: node.
+  uint32_t ballot_node;
+  // Promise only: whether the acceptor had accepted a value (`accepted_*` and `value` then
+  // carry it).
+  bool has_accepted;
+  // Promise with `has_accepted`: the ballot of the accepted value, round.
+  uint64_t accepted_round;
+  // Promise with `has_accepted`: the ballot of the accepted value, node.
+  uint32_t accepted_node;
+  // Nack only: the higher ballot already promised, round.
+  uint64_t promised_round;
+  // Nack only: the higher ballot already promised, node.
+  uint32_t promised_node;
+  // Accept, Accepted, and Promise with `has_accepted`: the value bytes. After `_decode` this
+  // points into the caller's input bytes and is valid as long as they are; for `_encode` it
+  // is read during the call only (NULL allowed when `value_len` is 0).
+  const uint8_t *value;
+  // Length of `value` in bytes.
+  size_t value_len;
+} ringpax_paxos_message;
+
 // Options for `ringpax_ring_new_with`. Start from `ringpax_ring_options_default()`.
 typedef struct ringpax_ring_options {
   // Points per unit of weight (160 by default).
   uint32_t replicas;
-  // Key hash for the ringpax spec.
-  enum ringpax_hash hash;
+  // Key hash for the ringpax spec: a `ringpax_hash` value (an integer, so that an unknown
+  // value is an error, not undefined behaviour).
+  uint32_t hash;
   // 32 bytes of secret for `RINGPAX_HASH_BLAKE3_KEYED`, else NULL. Copied during the call.
   const uint8_t *key;
-  // Placement compatible with another library, or `RINGPAX_COMPAT_NONE`.
-  enum ringpax_compat compat;
+  // Placement compatible with another library: a `ringpax_compat` value, or
+  // `RINGPAX_COMPAT_NONE`.
+  uint32_t compat;
   // Bounded loads for tracked keys: a factor >= 1 (e.g. 1.25), or 0 for plain hashing.
   double load_factor;
 } ringpax_ring_options;
@@ -226,13 +276,12 @@ typedef void (*ringpax_move_fn)(void *ctx,
 extern "C" {
 #endif // __cplusplus
 
-// Write the fixed message of `status` into `buf` (`cap` bytes, NUL-terminated); its length
-// without the NUL goes to `len_out` (may be NULL). The message is static text; nothing to free.
-// Returns `RINGPAX_STATUS_BUFFER_TOO_SMALL` (with `*len_out` set) when `cap` is too small.
-enum ringpax_status ringpax_status_message(enum ringpax_status status,
-                                           char *buf,
-                                           size_t cap,
-                                           size_t *len_out);
+// Write the fixed message of status code `status` (a `ringpax_status` value) into `buf`
+// (`cap` bytes, NUL-terminated); its length without the NUL goes to `len_out` (may be NULL).
+// The message is static text; nothing to free. Returns `RINGPAX_STATUS_BUFFER_TOO_SMALL`
+// (with `*len_out` set) when `cap` is too small, and `RINGPAX_STATUS_INVALID_ARGUMENT` for a
+// code that is not a status.
+enum ringpax_status ringpax_status_message(uint32_t status, char *buf, size_t cap, size_t *len_out);
 
 // Write the detail of the most recent failed ringpax call on this thread (empty if none) into
 // `buf` (`cap` bytes, NUL-terminated); its length without the NUL goes to `len_out` (may be
@@ -698,6 +747,23 @@ enum ringpax_status ringpax_paxos_node_learned(const struct ringpax_paxos_node *
                                                uint8_t *buf,
                                                size_t cap,
                                                size_t *len_out);
+
+// Decode one wire-format message (`len` bytes, read during the call) into `*message_out`,
+// written only on success; its `value` points into `bytes`. Malformed input (wrong version,
+// unknown kind, truncated, trailing bytes) returns `RINGPAX_STATUS_MALFORMED_MESSAGE` and
+// never reads past `len`. Errors: `MALFORMED_MESSAGE`, `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_message_decode(const uint8_t *bytes_in,
+                                                 size_t len,
+                                                 struct ringpax_paxos_message *message_out);
+
+// Encode `*message` (read during the call) in the wire format into `buf` (`cap` bytes; NULL to
+// ask for the length only); the encoded length goes to `*len_out` (may be NULL), also when
+// `cap` is too small (`BUFFER_TOO_SMALL`). Errors: `INVALID_ARGUMENT` (an unknown kind, a
+// value longer than 4 GiB), `BUFFER_TOO_SMALL`, `NULL_ARGUMENT` (`message`, or `value` NULL with a length).
+enum ringpax_status ringpax_paxos_message_encode(const struct ringpax_paxos_message *message,
+                                                 uint8_t *buf,
+                                                 size_t cap,
+                                                 size_t *len_out);
 
 // The default options: 160 replicas, BLAKE3, no key, no compatibility mode, no load bound.
 struct ringpax_ring_options ringpax_ring_options_default(void);

@@ -54,6 +54,34 @@ pub enum ringpax_status {
 }
 
 impl ringpax_status {
+    /// Every status, for turning a C integer back into one.
+    const ALL: [ringpax_status; 19] = [
+        ringpax_status::Ok,
+        ringpax_status::NullArgument,
+        ringpax_status::InvalidArgument,
+        ringpax_status::InvalidUtf8,
+        ringpax_status::BufferTooSmall,
+        ringpax_status::EmptyRing,
+        ringpax_status::DuplicateNode,
+        ringpax_status::UnknownNode,
+        ringpax_status::UnknownKey,
+        ringpax_status::NoQuorum,
+        ringpax_status::MalformedMessage,
+        ringpax_status::NodeDown,
+        ringpax_status::NotDecided,
+        ringpax_status::ClusterIncomplete,
+        ringpax_status::UnknownMember,
+        ringpax_status::DuplicateMember,
+        ringpax_status::Misaddressed,
+        ringpax_status::SafetyViolation,
+        ringpax_status::Panic,
+    ];
+
+    /// The status with code `code`, if there is one.
+    pub fn from_code(code: u32) -> Option<ringpax_status> {
+        Self::ALL.iter().copied().find(|s| *s as u32 == code)
+    }
+
     /// The fixed, human-readable message of a status.
     pub fn message(self) -> &'static str {
         match self {

@@ -22,18 +22,28 @@ use std::ffi::c_char;
 
 use error::{guard, write_text};
 
-/// Write the fixed message of `status` into `buf` (`cap` bytes, NUL-terminated); its length
-/// without the NUL goes to `len_out` (may be NULL). The message is static text; nothing to free.
-/// Returns `RINGPAX_STATUS_BUFFER_TOO_SMALL` (with `*len_out` set) when `cap` is too small.
+/// Write the fixed message of status code `status` (a `ringpax_status` value) into `buf`
+/// (`cap` bytes, NUL-terminated); its length without the NUL goes to `len_out` (may be NULL).
+/// The message is static text; nothing to free. Returns `RINGPAX_STATUS_BUFFER_TOO_SMALL`
+/// (with `*len_out` set) when `cap` is too small, and `RINGPAX_STATUS_INVALID_ARGUMENT` for a
+/// code that is not a status.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_status_message(
-    status: ringpax_status,
+    status: u32,
     buf: *mut c_char,
     cap: usize,
     len_out: *mut usize,
 ) -> ringpax_status {
-    // SAFETY: buffer validity is the caller's contract, documented above.
-    guard(|| unsafe { write_text(status.message(), buf, cap, len_out) })
+    guard(|| {
+        let known = ringpax_status::from_code(status).ok_or_else(|| {
+            error::Failure::new(
+                ringpax_status::InvalidArgument,
+                format!("{status} is not a ringpax_status code"),
+            )
+        })?;
+        // SAFETY: buffer validity is the caller's contract, documented above.
+        unsafe { write_text(known.message(), buf, cap, len_out) }
+    })
 }
 
 /// Write the detail of the most recent failed ringpax call on this thread (empty if none) into

@@ -760,3 +760,205 @@ pub unsafe extern "C" fn ringpax_paxos_node_learned(
         unsafe { write_bytes(v, buf, cap, len_out) }
     })
 }
+
+// ---- the wire format, field by field -----------------------------------------------------------
+
+/// The kind of a Paxos message.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ringpax_paxos_kind {
+    /// Phase 1a: a proposer asks acceptors to promise `ballot`.
+    Prepare = 1,
+    /// Phase 1b: an acceptor promised `ballot` (and reports what it accepted, if anything).
+    Promise = 2,
+    /// Phase 2a: a proposer asks acceptors to accept `value` in `ballot`.
+    Accept = 3,
+    /// Phase 2b: an acceptor accepted `value` in `ballot`.
+    Accepted = 4,
+    /// An acceptor refused `ballot` because it already promised `promised`.
+    Nack = 5,
+}
+
+/// One Paxos message as plain fields: what `ringpax_paxos_message_decode` fills in and
+/// `ringpax_paxos_message_encode` reads. Ballots are `(round, node)` pairs, ordered by round,
+/// then node. Fields a kind does not use are ignored by `_encode` and zeroed by `_decode`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ringpax_paxos_message {
+    /// The message kind, a `ringpax_paxos_kind` value (kept as an integer so that an unknown
+    /// value is an error, not undefined behaviour).
+    pub kind: u32,
+    /// Sender node id.
+    pub from: u32,
+    /// Receiver node id.
+    pub to: u32,
+    /// The message's ballot: round.
+    pub ballot_round: u64,
+    /// The message's ballot: node.
+    pub ballot_node: u32,
+    /// Promise only: whether the acceptor had accepted a value (`accepted_*` and `value` then
+    /// carry it).
+    pub has_accepted: bool,
+    /// Promise with `has_accepted`: the ballot of the accepted value, round.
+    pub accepted_round: u64,
+    /// Promise with `has_accepted`: the ballot of the accepted value, node.
+    pub accepted_node: u32,
+    /// Nack only: the higher ballot already promised, round.
+    pub promised_round: u64,
+    /// Nack only: the higher ballot already promised, node.
+    pub promised_node: u32,
+    /// Accept, Accepted, and Promise with `has_accepted`: the value bytes. After `_decode` this
+    /// points into the caller's input bytes and is valid as long as they are; for `_encode` it
+    /// is read during the call only (NULL allowed when `value_len` is 0).
+    pub value: *const u8,
+    /// Length of `value` in bytes.
+    pub value_len: usize,
+}
+
+/// Decode one wire-format message (`len` bytes, read during the call) into `*message_out`,
+/// written only on success; its `value` points into `bytes`. Malformed input (wrong version,
+/// unknown kind, truncated, trailing bytes) returns `RINGPAX_STATUS_MALFORMED_MESSAGE` and
+/// never reads past `len`. Errors: `MALFORMED_MESSAGE`, `NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_paxos_message_decode(
+    bytes_in: *const u8,
+    len: usize,
+    message_out: *mut ringpax_paxos_message,
+) -> ringpax_status {
+    use ringpax_core::paxos::Message;
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let input = unsafe { bytes(bytes_in, len, "bytes") }?;
+        let out = unsafe { non_null_mut(message_out, "message_out") }?;
+        let env = wire::decode_envelope::<Vec<u8>>(input)?;
+        let mut m = ringpax_paxos_message {
+            kind: ringpax_paxos_kind::Prepare as u32,
+            from: env.from,
+            to: env.to,
+            ballot_round: env.msg.ballot().round,
+            ballot_node: env.msg.ballot().node,
+            has_accepted: false,
+            accepted_round: 0,
+            accepted_node: 0,
+            promised_round: 0,
+            promised_node: 0,
+            value: std::ptr::null(),
+            value_len: 0,
+        };
+        // Every value is the last field of its record, and trailing bytes are rejected, so a
+        // value of `n` bytes is the input's last `n` bytes.
+        let tail = |v: &Vec<u8>| input[input.len() - v.len()..].as_ptr();
+        match &env.msg {
+            Message::Prepare { .. } => {}
+            Message::Promise { accepted, .. } => {
+                m.kind = ringpax_paxos_kind::Promise as u32;
+                if let Some((b, v)) = accepted {
+                    m.has_accepted = true;
+                    m.accepted_round = b.round;
+                    m.accepted_node = b.node;
+                    m.value = tail(v);
+                    m.value_len = v.len();
+                }
+            }
+            Message::Accept { value, .. } | Message::Accepted { value, .. } => {
+                m.kind = if matches!(env.msg, Message::Accept { .. }) {
+                    ringpax_paxos_kind::Accept as u32
+                } else {
+                    ringpax_paxos_kind::Accepted as u32
+                };
+                m.value = tail(value);
+                m.value_len = value.len();
+            }
+            Message::Nack { promised, .. } => {
+                m.kind = ringpax_paxos_kind::Nack as u32;
+                m.promised_round = promised.round;
+                m.promised_node = promised.node;
+            }
+        }
+        *out = m;
+        Ok(())
+    })
+}
+
+/// Encode `*message` (read during the call) in the wire format into `buf` (`cap` bytes; NULL to
+/// ask for the length only); the encoded length goes to `*len_out` (may be NULL), also when
+/// `cap` is too small (`BUFFER_TOO_SMALL`). Errors: `INVALID_ARGUMENT` (an unknown kind, a
+/// value longer than 4 GiB), `BUFFER_TOO_SMALL`, `NULL_ARGUMENT` (`message`, or `value` NULL with a length).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_paxos_message_encode(
+    message: *const ringpax_paxos_message,
+    buf: *mut u8,
+    cap: usize,
+    len_out: *mut usize,
+) -> ringpax_status {
+    use ringpax_core::paxos::{Ballot, Envelope, Message};
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let m = unsafe { non_null(message, "message") }?;
+        let value = || -> Result<Vec<u8>, Failure> {
+            if m.value_len > u32::MAX as usize {
+                return Err(Failure::new(
+                    ringpax_status::InvalidArgument,
+                    format!("value of {} bytes is longer than 4 GiB", m.value_len),
+                ));
+            }
+            // SAFETY: `value` is NULL or readable for `value_len` bytes, per the contract.
+            Ok(unsafe { bytes(m.value, m.value_len, "value") }?.to_vec())
+        };
+        let ballot = Ballot {
+            round: m.ballot_round,
+            node: m.ballot_node,
+        };
+        const PREPARE: u32 = ringpax_paxos_kind::Prepare as u32;
+        const PROMISE: u32 = ringpax_paxos_kind::Promise as u32;
+        const ACCEPT: u32 = ringpax_paxos_kind::Accept as u32;
+        const ACCEPTED: u32 = ringpax_paxos_kind::Accepted as u32;
+        const NACK: u32 = ringpax_paxos_kind::Nack as u32;
+        let msg = match m.kind {
+            PREPARE => Message::Prepare { ballot },
+            PROMISE => Message::Promise {
+                ballot,
+                accepted: if m.has_accepted {
+                    Some((
+                        Ballot {
+                            round: m.accepted_round,
+                            node: m.accepted_node,
+                        },
+                        value()?,
+                    ))
+                } else {
+                    None
+                },
+            },
+            ACCEPT => Message::Accept {
+                ballot,
+                value: value()?,
+            },
+            ACCEPTED => Message::Accepted {
+                ballot,
+                value: value()?,
+            },
+            NACK => Message::Nack {
+                ballot,
+                promised: Ballot {
+                    round: m.promised_round,
+                    node: m.promised_node,
+                },
+            },
+            other => {
+                return Err(Failure::new(
+                    ringpax_status::InvalidArgument,
+                    format!("unknown message kind {other} (expected 1..=5, ringpax_paxos_kind)"),
+                ));
+            }
+        };
+        let env = Envelope {
+            from: m.from,
+            to: m.to,
+            msg,
+        };
+        let encoded = wire::envelope_to_bytes(&env);
+        // SAFETY: buffer validity is the caller's contract.
+        unsafe { write_bytes(&encoded, buf, cap, len_out) }
+    })
+}

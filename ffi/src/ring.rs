@@ -60,12 +60,14 @@ pub enum ringpax_compat {
 pub struct ringpax_ring_options {
     /// Points per unit of weight (160 by default).
     pub replicas: u32,
-    /// Key hash for the ringpax spec.
-    pub hash: ringpax_hash,
+    /// Key hash for the ringpax spec: a `ringpax_hash` value (an integer, so that an unknown
+    /// value is an error, not undefined behaviour).
+    pub hash: u32,
     /// 32 bytes of secret for `RINGPAX_HASH_BLAKE3_KEYED`, else NULL. Copied during the call.
     pub key: *const u8,
-    /// Placement compatible with another library, or `RINGPAX_COMPAT_NONE`.
-    pub compat: ringpax_compat,
+    /// Placement compatible with another library: a `ringpax_compat` value, or
+    /// `RINGPAX_COMPAT_NONE`.
+    pub compat: u32,
     /// Bounded loads for tracked keys: a factor >= 1 (e.g. 1.25), or 0 for plain hashing.
     pub load_factor: f64,
 }
@@ -75,9 +77,9 @@ pub struct ringpax_ring_options {
 pub extern "C" fn ringpax_ring_options_default() -> ringpax_ring_options {
     ringpax_ring_options {
         replicas: ringpax_core::ring::DEFAULT_REPLICAS,
-        hash: ringpax_hash::Blake3,
+        hash: ringpax_hash::Blake3 as u32,
         key: std::ptr::null(),
-        compat: ringpax_compat::None,
+        compat: ringpax_compat::None as u32,
         load_factor: 0.0,
     }
 }
@@ -110,32 +112,50 @@ pub unsafe extern "C" fn ringpax_ring_new_with(
         // SAFETY: pointer validity is the caller's contract.
         let opts = unsafe { non_null(options, "options") }?;
         let out = unsafe { non_null_mut(ring_out, "ring_out") }?;
+        const BLAKE3: u32 = ringpax_hash::Blake3 as u32;
+        const XXH3: u32 = ringpax_hash::Xxh3 as u32;
+        const KEYED: u32 = ringpax_hash::Blake3Keyed as u32;
+        const NONE: u32 = ringpax_compat::None as u32;
+        const UHASHRING: u32 = ringpax_compat::Uhashring as u32;
+        const KETAMA: u32 = ringpax_compat::Ketama as u32;
         let scheme = match opts.compat {
-            ringpax_compat::Uhashring => Scheme::Uhashring,
-            ringpax_compat::Ketama => Scheme::Ketama,
-            ringpax_compat::None => Scheme::Ringpax(match (opts.hash, opts.key.is_null()) {
-                (ringpax_hash::Blake3, true) => KeyHasher::Blake3,
-                (ringpax_hash::Xxh3, true) => KeyHasher::Xxh3,
-                (ringpax_hash::Blake3Keyed, false) => {
+            UHASHRING => Scheme::Uhashring,
+            KETAMA => Scheme::Ketama,
+            NONE => Scheme::Ringpax(match (opts.hash, opts.key.is_null()) {
+                (BLAKE3, true) => KeyHasher::Blake3,
+                (XXH3, true) => KeyHasher::Xxh3,
+                (KEYED, false) => {
                     // SAFETY: a non-NULL key points at 32 readable bytes, per the contract.
                     let key = unsafe { bytes(opts.key, 32, "key") }?;
                     let mut k = [0u8; 32];
                     k.copy_from_slice(key);
                     KeyHasher::Blake3Keyed(Box::new(k))
                 }
-                (ringpax_hash::Blake3Keyed, true) => {
+                (KEYED, true) => {
                     return Err(Failure::new(
                         ringpax_status::InvalidArgument,
                         "RINGPAX_HASH_BLAKE3_KEYED needs a 32-byte key",
                     ));
                 }
-                (_, false) => {
+                (BLAKE3 | XXH3, false) => {
                     return Err(Failure::new(
                         ringpax_status::InvalidArgument,
                         "a key is only used with RINGPAX_HASH_BLAKE3_KEYED",
                     ));
                 }
+                (other, _) => {
+                    return Err(Failure::new(
+                        ringpax_status::InvalidArgument,
+                        format!("unknown hash {other} (expected a ringpax_hash value)"),
+                    ));
+                }
             }),
+            other => {
+                return Err(Failure::new(
+                    ringpax_status::InvalidArgument,
+                    format!("unknown compat {other} (expected a ringpax_compat value)"),
+                ));
+            }
         };
         let ring = Ring::with_scheme(opts.replicas, scheme)?;
         let tracked = if opts.load_factor == 0.0 {

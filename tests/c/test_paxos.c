@@ -484,6 +484,96 @@ static void test_node_errors(void) {
     ringpax_paxos_node_free(b);
 }
 
+/* The wire format field by field: decode what a node sends, encode and decode back, and refuse
+ * malformed bytes and unknown kinds. */
+static void test_wire_messages(void) {
+    uint32_t members[3] = {0, 1, 2};
+    ringpax_paxos_node *node = NULL;
+    CHECK_STATUS(ringpax_paxos_node_new(0, members, 3, 0, NULL, 0, &node), RINGPAX_STATUS_OK);
+    ringpax_paxos_step step;
+    CHECK_STATUS(ringpax_paxos_node_propose(node, (const uint8_t *)"v1", 2, &step), RINGPAX_STATUS_OK);
+    CHECK(step.messages == 2);
+    uint8_t wire[256];
+    size_t len = 0;
+    uint32_t to = 99;
+    CHECK_STATUS(ringpax_paxos_node_message(node, 0, &to, wire, sizeof wire, &len), RINGPAX_STATUS_OK);
+    ringpax_paxos_message m;
+    memset(&m, 0, sizeof m);
+    CHECK_STATUS(ringpax_paxos_message_decode(wire, len, &m), RINGPAX_STATUS_OK);
+    CHECK(m.kind == RINGPAX_PAXOS_KIND_PREPARE && m.from == 0 && m.to == to);
+    CHECK(m.ballot_round >= 1 && m.ballot_node == 0 && m.value == NULL && m.value_len == 0);
+
+    /* Encode an Accept with a value, then decode it: every field survives, and the decoded
+     * value points into the encoded bytes. */
+    ringpax_paxos_message accept;
+    memset(&accept, 0, sizeof accept);
+    accept.kind = RINGPAX_PAXOS_KIND_ACCEPT;
+    accept.from = 2;
+    accept.to = 1;
+    accept.ballot_round = 7;
+    accept.ballot_node = 2;
+    accept.value = (const uint8_t *)"hello";
+    accept.value_len = 5;
+    size_t need = 0;
+    CHECK_STATUS(ringpax_paxos_message_encode(&accept, NULL, 0, &need), RINGPAX_STATUS_OK);
+    CHECK(need > 5);
+    uint8_t small[4];
+    CHECK_STATUS(ringpax_paxos_message_encode(&accept, small, sizeof small, &len),
+                 RINGPAX_STATUS_BUFFER_TOO_SMALL);
+    CHECK(len == need);
+    CHECK_STATUS(ringpax_paxos_message_encode(&accept, wire, sizeof wire, &len), RINGPAX_STATUS_OK);
+    CHECK(wire[0] == RINGPAX_PAXOS_WIRE_VERSION);
+    ringpax_paxos_message back;
+    CHECK_STATUS(ringpax_paxos_message_decode(wire, len, &back), RINGPAX_STATUS_OK);
+    CHECK(back.kind == RINGPAX_PAXOS_KIND_ACCEPT && back.from == 2 && back.to == 1);
+    CHECK(back.ballot_round == 7 && back.ballot_node == 2 && back.value_len == 5);
+    CHECK(back.value >= wire && back.value + 5 == wire + len && memcmp(back.value, "hello", 5) == 0);
+
+    /* A Promise that carries an accepted value, and a Nack. */
+    ringpax_paxos_message promise = accept;
+    promise.kind = RINGPAX_PAXOS_KIND_PROMISE;
+    promise.has_accepted = true;
+    promise.accepted_round = 3;
+    promise.accepted_node = 1;
+    CHECK_STATUS(ringpax_paxos_message_encode(&promise, wire, sizeof wire, &len), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_message_decode(wire, len, &back), RINGPAX_STATUS_OK);
+    CHECK(back.kind == RINGPAX_PAXOS_KIND_PROMISE && back.has_accepted);
+    CHECK(back.accepted_round == 3 && back.accepted_node == 1 && back.value_len == 5);
+    ringpax_paxos_message nack = accept;
+    nack.kind = RINGPAX_PAXOS_KIND_NACK;
+    nack.promised_round = 9;
+    nack.promised_node = 0;
+    CHECK_STATUS(ringpax_paxos_message_encode(&nack, wire, sizeof wire, &len), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_message_decode(wire, len, &back), RINGPAX_STATUS_OK);
+    CHECK(back.kind == RINGPAX_PAXOS_KIND_NACK && back.promised_round == 9 && back.value == NULL);
+    /* A node accepts what we encoded by hand. */
+    ringpax_paxos_message prepare = accept;
+    prepare.kind = RINGPAX_PAXOS_KIND_PREPARE;
+    prepare.to = 0;
+    prepare.ballot_round = 100;
+    prepare.ballot_node = 1;
+    CHECK_STATUS(ringpax_paxos_message_encode(&prepare, wire, sizeof wire, &len), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_node_receive(node, wire, len, &step), RINGPAX_STATUS_OK);
+    CHECK(step.messages == 1);
+
+    /* Malformed bytes and bad arguments: a status, never a crash. */
+    CHECK_STATUS(ringpax_paxos_message_decode(wire, len - 1, &back), RINGPAX_STATUS_MALFORMED_MESSAGE);
+    uint8_t junk[3] = {9, 9, 9};
+    CHECK_STATUS(ringpax_paxos_message_decode(junk, sizeof junk, &back), RINGPAX_STATUS_MALFORMED_MESSAGE);
+    CHECK_STATUS(ringpax_paxos_message_decode(NULL, 0, &back), RINGPAX_STATUS_MALFORMED_MESSAGE);
+    CHECK_STATUS(ringpax_paxos_message_decode(NULL, 4, &back), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_message_decode(wire, len, NULL), RINGPAX_STATUS_NULL_ARGUMENT);
+    ringpax_paxos_message bad = accept;
+    bad.kind = 42;
+    CHECK_STATUS(ringpax_paxos_message_encode(&bad, wire, sizeof wire, &len), RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("kind 42");
+    bad = accept;
+    bad.value = NULL;
+    CHECK_STATUS(ringpax_paxos_message_encode(&bad, wire, sizeof wire, &len), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_message_encode(NULL, wire, sizeof wire, &len), RINGPAX_STATUS_NULL_ARGUMENT);
+    ringpax_paxos_node_free(node);
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     (void)argv;
@@ -494,6 +584,7 @@ int main(int argc, char **argv) {
     test_node_decision();
     test_node_timeouts();
     test_node_errors();
+    test_wire_messages();
     printf("test_paxos: %d checks, %d failed\n", checks, failures);
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;

@@ -32,6 +32,8 @@ static ringpax_ring *ring3(uint32_t replicas) {
     return r;
 }
 
+static void last_error_contains(const char *needle);
+
 static void test_messages(void) {
     char buf[256];
     size_t len = 0;
@@ -50,6 +52,8 @@ static void test_messages(void) {
     CHECK(len == strlen("the ring has no nodes"));
     CHECK_STATUS(ringpax_status_message(RINGPAX_STATUS_OK, NULL, 0, &len),
                  RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_status_message(12345, buf, sizeof buf, &len), RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("12345");
     CHECK(strlen(ringpax_version()) > 0);
 }
 
@@ -298,6 +302,15 @@ static void test_options_tracking_and_plans(void) {
     o.load_factor = 0.5;
     CHECK_STATUS(ringpax_ring_new_with(&o, &r), RINGPAX_STATUS_INVALID_ARGUMENT);
     last_error_contains("load_factor");
+    /* Unknown enum values are errors, not undefined behaviour. */
+    o = ringpax_ring_options_default();
+    o.hash = 77;
+    CHECK_STATUS(ringpax_ring_new_with(&o, &r), RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("unknown hash 77");
+    o = ringpax_ring_options_default();
+    o.compat = 9;
+    CHECK_STATUS(ringpax_ring_new_with(&o, &r), RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("unknown compat 9");
 
     /* Every scheme places keys, and the same key hashes differently under different schemes. */
     uint64_t hashes[5];
