@@ -19,8 +19,8 @@ use ringpax_core::ring::algorithms::{AlgorithmError, JumpHash, Maglev, Rendezvou
 use crate::ring::ringpax_hash;
 
 use crate::error::{
-    Failure, bytes, guard, guard_value, non_null, non_null_mut, put, ringpax_status, utf8,
-    write_text,
+    Failure, bytes, free_handle, guard, guard_value, non_null, non_null_mut, put, ringpax_status,
+    utf8, write_text,
 };
 
 /// The usual Maglev table size (a prime).
@@ -255,13 +255,8 @@ pub unsafe extern "C" fn ringpax_jump_new_named(
 /// dangling; freeing it twice is undefined behaviour.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_jump_free(jump: *mut ringpax_jump) {
-    guard_value((), || {
-        if !jump.is_null() {
-            // SAFETY: non-NULL pointers passed here came from `Box::into_raw` in a
-            // `ringpax_jump_new*` function and are freed once, per the contract above.
-            drop(unsafe { Box::from_raw(jump) });
-        }
-    })
+    // SAFETY: `jump` is NULL or came from a `ringpax_jump_new*` function, freed once (above).
+    unsafe { free_handle(jump) }
 }
 
 /// The bucket of `key` (`key_len` bytes; NULL allowed when `key_len` is 0), written to
@@ -478,13 +473,8 @@ pub unsafe extern "C" fn ringpax_rendezvous_new(
 /// is dangling; freeing it twice is undefined behaviour.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_rendezvous_free(set: *mut ringpax_rendezvous) {
-    guard_value((), || {
-        if !set.is_null() {
-            // SAFETY: non-NULL pointers passed here came from `Box::into_raw` in
-            // `ringpax_rendezvous_new` and are freed once, per the contract above.
-            drop(unsafe { Box::from_raw(set) });
-        }
-    })
+    // SAFETY: `set` is NULL or came from `ringpax_rendezvous_new`, freed once (above).
+    unsafe { free_handle(set) }
 }
 
 /// Add node `name` (`name_len` bytes of UTF-8, copied) with `weight` (a number in
@@ -736,13 +726,8 @@ pub unsafe extern "C" fn ringpax_maglev_new(
 /// dangling; freeing it twice is undefined behaviour.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_maglev_free(maglev: *mut ringpax_maglev) {
-    guard_value((), || {
-        if !maglev.is_null() {
-            // SAFETY: non-NULL pointers passed here came from `Box::into_raw` in
-            // `ringpax_maglev_new` and are freed once, per the contract above.
-            drop(unsafe { Box::from_raw(maglev) });
-        }
-    })
+    // SAFETY: `maglev` is NULL or came from `ringpax_maglev_new`, freed once (above).
+    unsafe { free_handle(maglev) }
 }
 
 /// Add node `name` (`name_len` bytes of UTF-8, copied) with `weight` (a number in

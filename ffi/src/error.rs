@@ -211,6 +211,20 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     })
 }
 
+/// Free a handle made by `Box::into_raw` (every `*_new`); NULL is a no-op, and a panic in the
+/// handle's destructor stays on this side of the boundary. Every `*_free` goes through here.
+///
+/// # Safety
+/// `ptr` is NULL or came from `Box::into_raw` for a `T` and has not been freed.
+pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
+    guard_value((), || {
+        if !ptr.is_null() {
+            // SAFETY: non-NULL, from `Box::into_raw`, freed once: the caller's contract.
+            drop(unsafe { Box::from_raw(ptr) });
+        }
+    })
+}
+
 /// A shared reference from a pointer that must not be NULL.
 ///
 /// # Safety

@@ -11,7 +11,7 @@ use ringpax_core::paxos::{AcceptorState, Config, Input, Node, NodeId, Output, wi
 use ringpax_core::sim::{Network, NodeStatus, Sim, SimConfig};
 
 use crate::error::{
-    Failure, bytes, guard, guard_value, non_null, non_null_mut, put, ringpax_status, utf8,
+    Failure, bytes, free_handle, guard, non_null, non_null_mut, put, ringpax_status, utf8,
 };
 
 /// The version byte of the wire format this library reads and writes (the first byte of every
@@ -191,13 +191,8 @@ pub unsafe extern "C" fn ringpax_paxos_new(
 /// behaviour.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_paxos_free(paxos: *mut ringpax_paxos) {
-    guard_value((), || {
-        if !paxos.is_null() {
-            // SAFETY: non-NULL pointers passed here came from `Box::into_raw` in
-            // `ringpax_paxos_new` and are freed once, per the contract above.
-            drop(unsafe { Box::from_raw(paxos) });
-        }
-    })
+    // SAFETY: `paxos` is NULL or came from `ringpax_paxos_new`, freed once (above).
+    unsafe { free_handle(paxos) }
 }
 
 /// Name the next node (`name_len` bytes of UTF-8, copied). The first node added is the default
@@ -612,13 +607,8 @@ pub unsafe extern "C" fn ringpax_paxos_node_new(
 /// behaviour.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_paxos_node_free(node: *mut ringpax_paxos_node) {
-    guard_value((), || {
-        if !node.is_null() {
-            // SAFETY: non-NULL pointers passed here came from `Box::into_raw` in
-            // `ringpax_paxos_node_new` and are freed once, per the contract above.
-            drop(unsafe { Box::from_raw(node) });
-        }
-    })
+    // SAFETY: `node` is NULL or came from `ringpax_paxos_node_new`, freed once (above).
+    unsafe { free_handle(node) }
 }
 
 /// Ask the node to get `value` (`value_len` bytes, copied) chosen; the first value given sticks.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use ringpax_core::ring::{KeyHasher, Move, Ring, Scheme, SharedRing, TrackedRing};
 
 use crate::error::{
-    Failure, bytes, guard, guard_value, non_null, non_null_mut, put, ringpax_status, utf8,
-    write_text,
+    Failure, bytes, free_handle, guard, guard_value, non_null, non_null_mut, put, ringpax_status,
+    utf8, write_text,
 };
 
 /// A consistent-hash ring. Opaque: create with `ringpax_ring_new` or
@@ -174,13 +174,8 @@ pub unsafe extern "C" fn ringpax_ring_new_with(
 /// call the pointer is dangling; freeing it twice is undefined behaviour.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_ring_free(ring: *mut ringpax_ring) {
-    guard_value((), || {
-        if !ring.is_null() {
-            // SAFETY: non-NULL pointers passed here came from `Box::into_raw` in
-            // `ringpax_ring_new` and are freed once, per the contract above.
-            drop(unsafe { Box::from_raw(ring) });
-        }
-    })
+    // SAFETY: `ring` is NULL or came from `ringpax_ring_new`, freed once (above).
+    unsafe { free_handle(ring) }
 }
 
 /// Add node `name` (`name_len` bytes of UTF-8, not NUL-terminated; ringpax copies it) with
