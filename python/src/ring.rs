@@ -91,15 +91,9 @@ fn key_bytes<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
 }
 
 fn owned_key(obj: &Bound<'_, PyAny>) -> PyResult<Key> {
-    if let Ok(s) = obj.cast::<PyString>() {
-        Ok(Key::Str(s.to_str()?.to_owned()))
-    } else if let Ok(b) = obj.cast::<PyBytes>() {
-        Ok(Key::Bytes(b.as_bytes().to_vec()))
-    } else {
-        Err(PyTypeError::new_err(format!(
-            "key must be str or bytes, not {}",
-            type_name(obj)
-        )))
+    match obj.cast::<PyString>() {
+        Ok(s) => Ok(Key::Str(s.to_str()?.to_owned())),
+        Err(_) => key_bytes(obj).map(|b| Key::Bytes(b.to_vec())),
     }
 }
 
