@@ -1,6 +1,6 @@
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::fmt::{self, Debug};
+
+use super::queue::EventQueue;
 
 use super::trace::{self, DropReason, TraceEvent, TraceKind};
 use super::{Checker, Network, SimConfig, SimError, SimRng, Violation};
@@ -96,30 +96,6 @@ enum EventKind<V> {
     },
 }
 
-struct Event<V> {
-    at: u64,
-    seq: u64,
-    kind: EventKind<V>,
-}
-
-impl<V> PartialEq for Event<V> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl<V> Eq for Event<V> {}
-impl<V> PartialOrd for Event<V> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<V> Ord for Event<V> {
-    /// Reversed, so the max-heap pops the earliest `(at, seq)`.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
-    }
-}
-
 struct Slot<V> {
     node: Option<Node<V>>,
     /// The acceptor state as last persisted: all that survives a crash.
@@ -160,8 +136,7 @@ pub struct Sim<V> {
     paxos: Config,
     rng: SimRng,
     now: u64,
-    seq: u64,
-    queue: BinaryHeap<Event<V>>,
+    queue: EventQueue<EventKind<V>>,
     in_flight: usize,
     pending_faults: usize,
     slots: Vec<Slot<V>>,
@@ -186,8 +161,7 @@ impl<V: Clone + Eq + Debug> Sim<V> {
             paxos,
             config,
             now: 0,
-            seq: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::with_capacity(32),
             in_flight: 0,
             pending_faults: 0,
             slots: Vec::new(),
@@ -349,12 +323,7 @@ impl<V: Clone + Eq + Debug> Sim<V> {
     }
 
     fn push(&mut self, at: u64, kind: EventKind<V>) {
-        self.seq += 1;
-        self.queue.push(Event {
-            at,
-            seq: self.seq,
-            kind,
-        });
+        self.queue.push(at, kind);
     }
 
     // ---- faults ----------------------------------------------------------------------------
@@ -567,10 +536,11 @@ impl<V: Clone + Eq + Debug> Sim<V> {
     /// Process every event up to and including tick `at`, then set the clock to `at`. Bounded
     /// by time, so not by [`SimConfig::max_rounds`].
     pub fn run_until_tick(&mut self, at: u64) -> Result<(), SimError> {
-        while self.queue.peek().is_some_and(|e| e.at <= at) {
+        while self.queue.peek_at().is_some_and(|t| t <= at) {
             self.step()?;
         }
         self.now = self.now.max(at);
+        self.queue.advance(self.now);
         Ok(())
     }
 
@@ -578,11 +548,11 @@ impl<V: Clone + Eq + Debug> Sim<V> {
     fn run_while(&mut self, mut go: impl FnMut(&Sim<V>) -> bool) -> Result<(), SimError> {
         let (t0, r0) = (self.now, self.stats.rounds);
         while go(self) {
-            let Some(next) = self.queue.peek() else {
+            let Some(next) = self.queue.peek_at() else {
                 return Ok(());
             };
             let rounds = self.stats.rounds - r0;
-            if next.at - t0 > self.config.max_ticks || rounds > self.config.max_rounds {
+            if next - t0 > self.config.max_ticks || rounds > self.config.max_rounds {
                 return Err(self.no_quorum(t0, r0));
             }
             self.step()?;
@@ -600,11 +570,11 @@ impl<V: Clone + Eq + Debug> Sim<V> {
 
     /// Process the next event. Returns false when there was none.
     pub fn step(&mut self) -> Result<bool, SimError> {
-        let Some(ev) = self.queue.pop() else {
+        let Some((at, kind)) = self.queue.pop() else {
             return Ok(false);
         };
-        self.now = ev.at;
-        match ev.kind {
+        self.now = at;
+        match kind {
             EventKind::Deliver { env, sent_at } => {
                 self.in_flight -= 1;
                 let reason = if self.slots[env.to as usize].node.is_none() {

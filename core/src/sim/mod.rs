@@ -24,6 +24,7 @@ mod checker;
 mod cluster;
 mod config;
 mod error;
+mod queue;
 mod rng;
 mod scenario;
 pub mod trace;
