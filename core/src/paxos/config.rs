@@ -1,3 +1,4 @@
+use std::fmt;
 use std::sync::Arc;
 
 use super::{NodeId, PaxosError};
@@ -70,10 +71,11 @@ impl Default for Timing {
 /// A validated cluster description shared by every role: the members, the quorum size, the
 /// proposer timing and the test-only [`Mutation`].
 ///
-/// Cheap to clone (the member list is shared).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Cheap to clone: a cluster of ids `0..n` with `n <= 64` needs no member list at all, and a
+/// larger or sparse one shares its list.
+#[derive(Clone)]
 pub struct Config {
-    members: Arc<[NodeId]>,
+    members: Members,
     /// True when `members == [0, 1, ..., n-1]`, so a node id is its own index.
     dense: bool,
     quorum: usize,
@@ -81,7 +83,72 @@ pub struct Config {
     mutation: Mutation,
 }
 
+/// Ids `0..DENSE_MAX`, which [`Members::Dense`] lends its member slices from.
+const DENSE_MAX: usize = 64;
+static DENSE_IDS: [NodeId; DENSE_MAX] = {
+    let mut ids = [0; DENSE_MAX];
+    let mut i = 0;
+    while i < DENSE_MAX {
+        ids[i] = i as NodeId;
+        i += 1;
+    }
+    ids
+};
+
+/// The member list: `0..n` for small dense clusters (no allocation, no reference count), else a
+/// shared sorted list.
+#[derive(Clone)]
+enum Members {
+    Dense(u8),
+    Listed(Arc<[NodeId]>),
+}
+
+impl Members {
+    #[inline]
+    fn as_slice(&self) -> &[NodeId] {
+        match self {
+            Members::Dense(n) => &DENSE_IDS[..*n as usize],
+            Members::Listed(ids) => ids,
+        }
+    }
+}
+
+impl PartialEq for Config {
+    fn eq(&self, other: &Config) -> bool {
+        self.members() == other.members()
+            && self.dense == other.dense
+            && self.quorum == other.quorum
+            && self.timing == other.timing
+            && self.mutation == other.mutation
+    }
+}
+
+impl Eq for Config {}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("members", &self.members())
+            .field("dense", &self.dense)
+            .field("quorum", &self.quorum)
+            .field("timing", &self.timing)
+            .field("mutation", &self.mutation)
+            .finish()
+    }
+}
+
 impl Config {
+    fn from_sorted(ids: Members, dense: bool) -> Config {
+        let quorum = ids.as_slice().len() / 2 + 1;
+        Config {
+            members: ids,
+            dense,
+            quorum,
+            timing: Timing::default(),
+            mutation: Mutation::None,
+        }
+    }
+
     /// A cluster of `members` (any order, no duplicates) with a majority quorum.
     pub fn new(members: impl IntoIterator<Item = NodeId>) -> Result<Config, PaxosError> {
         let mut ids: Vec<NodeId> = members.into_iter().collect();
@@ -93,25 +160,26 @@ impl Config {
             return Err(PaxosError::DuplicateMember(w[0]));
         }
         let dense = ids.iter().enumerate().all(|(i, &id)| i as u64 == id as u64);
-        let quorum = ids.len() / 2 + 1;
-        Ok(Config {
-            members: ids.into(),
-            dense,
-            quorum,
-            timing: Timing::default(),
-            mutation: Mutation::None,
-        })
+        let members = if dense && ids.len() <= DENSE_MAX {
+            Members::Dense(ids.len() as u8)
+        } else {
+            Members::Listed(ids.into())
+        };
+        Ok(Config::from_sorted(members, dense))
     }
 
     /// Nodes `0..n` with a majority quorum.
     pub fn with_size(n: u32) -> Result<Config, PaxosError> {
-        Config::new(0..n)
+        if n == 0 || n as usize > DENSE_MAX {
+            return Config::new(0..n);
+        }
+        Ok(Config::from_sorted(Members::Dense(n as u8), true))
     }
 
     /// The same cluster with an explicit quorum size. It must be more than half of the members
     /// (so any two quorums intersect) and at most all of them.
     pub fn with_quorum(mut self, quorum: usize) -> Result<Config, PaxosError> {
-        let n = self.members.len();
+        let n = self.size();
         if quorum == 0 || quorum > n || 2 * quorum <= n {
             return Err(PaxosError::InvalidQuorum { quorum, members: n });
         }
@@ -133,13 +201,18 @@ impl Config {
     }
 
     /// Members in ascending id order.
+    #[inline]
     pub fn members(&self) -> &[NodeId] {
-        &self.members
+        self.members.as_slice()
     }
 
     /// Number of members.
+    #[inline]
     pub fn size(&self) -> usize {
-        self.members.len()
+        match &self.members {
+            Members::Dense(n) => *n as usize,
+            Members::Listed(ids) => ids.len(),
+        }
     }
 
     /// Acceptances (or promises) needed for a decision (or to start phase 2).
@@ -161,9 +234,9 @@ impl Config {
     #[inline]
     pub fn index_of(&self, node: NodeId) -> Option<usize> {
         if self.dense {
-            ((node as usize) < self.members.len()).then_some(node as usize)
+            ((node as usize) < self.size()).then_some(node as usize)
         } else {
-            self.members.binary_search(&node).ok()
+            self.members().binary_search(&node).ok()
         }
     }
 
@@ -172,10 +245,13 @@ impl Config {
     }
 }
 
-/// The set of members that voted (promised or accepted) for one ballot.
+/// The set of members that voted (promised or accepted) for one ballot. Members `0..64` live in
+/// one inline word, so a ballot of a cluster that small never allocates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Votes {
-    words: Vec<u64>,
+    low: u64,
+    /// Words for member indexes `64..`.
+    high: Vec<u64>,
     count: usize,
 }
 
@@ -183,14 +259,20 @@ impl Votes {
     /// Add the member at `index`; false if it had already voted.
     #[inline]
     pub(crate) fn insert(&mut self, index: usize) -> bool {
-        let (w, bit) = (index / 64, 1u64 << (index % 64));
-        if w >= self.words.len() {
-            self.words.resize(w + 1, 0);
-        }
-        if self.words[w] & bit != 0 {
+        let bit = 1u64 << (index % 64);
+        let word = if index < 64 {
+            &mut self.low
+        } else {
+            let w = index / 64 - 1;
+            if w >= self.high.len() {
+                self.high.resize(w + 1, 0);
+            }
+            &mut self.high[w]
+        };
+        if *word & bit != 0 {
             return false;
         }
-        self.words[w] |= bit;
+        *word |= bit;
         self.count += 1;
         true
     }
@@ -200,8 +282,45 @@ impl Votes {
         self.count
     }
 
+    #[inline]
     pub(crate) fn clear(&mut self) {
-        self.words.iter_mut().for_each(|w| *w = 0);
+        self.low = 0;
+        self.high.iter_mut().for_each(|w| *w = 0);
         self.count = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn votes_count_each_member_once_across_the_inline_word() {
+        let mut v = Votes::default();
+        for i in [0, 63, 64, 130, 63, 130, 5] {
+            v.insert(i);
+        }
+        assert_eq!(v.count(), 5);
+        assert!(!v.insert(64));
+        v.clear();
+        assert_eq!(v.count(), 0);
+        assert!(v.insert(130) && v.insert(0));
+    }
+
+    #[test]
+    fn small_dense_configs_equal_listed_ones() {
+        for n in [1, 5, 64, 65, 200] {
+            let sized = Config::with_size(n).unwrap();
+            let listed = Config::new((0..n).rev()).unwrap();
+            assert_eq!(sized, listed);
+            assert_eq!(sized.members(), (0..n).collect::<Vec<_>>());
+            assert_eq!(sized.index_of(n - 1), Some(n as usize - 1));
+            assert_eq!(sized.index_of(n), None);
+            assert_eq!(format!("{sized:?}"), format!("{listed:?}"));
+        }
+        let sparse = Config::new([7, 3, 11]).unwrap();
+        assert_eq!(sparse.members(), &[3, 7, 11]);
+        assert_eq!(sparse.index_of(11), Some(2));
+        assert_ne!(sparse, Config::with_size(3).unwrap());
     }
 }

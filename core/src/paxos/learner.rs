@@ -1,6 +1,7 @@
 use std::fmt::Debug;
 
 use super::config::Votes;
+use super::small::OneOrMore;
 use super::{Ballot, Config, Envelope, Message, PaxosError};
 
 #[derive(Debug, Clone)]
@@ -22,7 +23,7 @@ struct Tally<V> {
 #[derive(Debug, Clone)]
 pub struct Learner<V> {
     config: Config,
-    tallies: Vec<Tally<V>>,
+    tallies: OneOrMore<Tally<V>>,
     learned: Option<V>,
 }
 
@@ -31,7 +32,7 @@ impl<V: Clone + Eq + Debug> Learner<V> {
     pub fn new(config: Config) -> Learner<V> {
         Learner {
             config,
-            tallies: Vec::new(),
+            tallies: OneOrMore::default(),
             learned: None,
         }
     }
@@ -56,7 +57,8 @@ impl<V: Clone + Eq + Debug> Learner<V> {
         if self.learned.is_some() {
             return None;
         }
-        let at = match self.tallies.iter().position(|t| t.ballot == *ballot) {
+        let found = self.tallies.iter().position(|t| t.ballot == *ballot);
+        let at = match found {
             Some(i) => i,
             None => {
                 self.tallies.push(Tally {
@@ -67,7 +69,7 @@ impl<V: Clone + Eq + Debug> Learner<V> {
                 self.tallies.len() - 1
             }
         };
-        let tally = &mut self.tallies[at];
+        let tally = self.tallies.get_mut(at)?;
         if tally.value != *value {
             // Two values in one ballot can only come from a broken proposer; do not mix them.
             return None;
@@ -75,7 +77,7 @@ impl<V: Clone + Eq + Debug> Learner<V> {
         if tally.votes.insert(from) && tally.votes.count() >= self.config.quorum() {
             let v = tally.value.clone();
             self.learned = Some(v.clone());
-            self.tallies = Vec::new();
+            self.tallies = OneOrMore::default();
             return Some(v);
         }
         None

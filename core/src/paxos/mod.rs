@@ -34,6 +34,7 @@ mod message;
 mod node;
 mod output;
 mod proposer;
+mod small;
 pub mod wire;
 
 pub use acceptor::{Acceptor, AcceptorState};
@@ -46,3 +47,4 @@ pub use message::{Envelope, Message};
 pub use node::{Input, Node};
 pub use output::{Output, Timeout};
 pub use proposer::{Proposer, ProposerPhase};
+pub(crate) use small::OneOrMore;

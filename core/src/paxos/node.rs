@@ -35,6 +35,9 @@ pub struct Node<V> {
     acceptor: Acceptor<V>,
     proposer: Proposer<V>,
     learner: Learner<V>,
+    /// Messages to itself not handled yet, in order: the oldest one inline (usually the only
+    /// one, so no allocation), the rest after it.
+    local_next: Option<Envelope<V>>,
     local: VecDeque<Envelope<V>>,
 }
 
@@ -52,18 +55,27 @@ impl<V: Clone + Eq + Debug> Node<V> {
         config: Config,
         state: AcceptorState<V>,
     ) -> Result<Node<V>, PaxosError> {
-        let mut proposer = Proposer::new(id, config.clone())?;
+        config.require(id)?;
+        Ok(Node::restore_member(id, config, state))
+    }
+
+    /// [`restore`](Node::restore) for an `id` known to be a member of `config`; infallible, so
+    /// a caller can build the node straight into its place.
+    #[inline]
+    pub(crate) fn restore_member(id: NodeId, config: Config, state: AcceptorState<V>) -> Node<V> {
+        let mut proposer = Proposer::new_member(id, config.clone());
         if let Some(b) = state.max_ballot() {
             proposer.observe(b);
         }
         let mutation = config.mutation();
-        Ok(Node {
+        Node {
             id,
             acceptor: Acceptor::restore(id, state).with_mutation(mutation),
             proposer,
             learner: Learner::new(config),
+            local_next: None,
             local: VecDeque::new(),
-        })
+        }
     }
 
     /// This node's id.
@@ -177,7 +189,11 @@ impl<V: Clone + Eq + Debug> Node<V> {
         while i < out.send.len() {
             if out.send[i].to == self.id {
                 let env = out.send.remove(i);
-                self.local.push_back(env);
+                if self.local_next.is_none() && self.local.is_empty() {
+                    self.local_next = Some(env);
+                } else {
+                    self.local.push_back(env);
+                }
             } else {
                 i += 1;
             }
@@ -185,7 +201,7 @@ impl<V: Clone + Eq + Debug> Node<V> {
     }
 
     fn drain_local(&mut self, out: &mut Output<V>) {
-        while let Some(env) = self.local.pop_front() {
+        while let Some(env) = self.local_next.take().or_else(|| self.local.pop_front()) {
             let start = out.send.len();
             let from = self.proposer.config().index_of(env.from).unwrap_or(0);
             self.dispatch(from, env, out);

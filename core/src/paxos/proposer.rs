@@ -69,7 +69,14 @@ impl<V: Clone + Eq + Debug> Proposer<V> {
     /// An idle proposer on node `id`, which must be a member of `config`.
     pub fn new(id: NodeId, config: Config) -> Result<Proposer<V>, PaxosError> {
         config.require(id)?;
-        Ok(Proposer {
+        Ok(Proposer::new_member(id, config))
+    }
+
+    /// [`new`](Proposer::new) for an `id` known to be a member of `config`.
+    #[inline]
+    pub(crate) fn new_member(id: NodeId, config: Config) -> Proposer<V> {
+        debug_assert!(config.index_of(id).is_some());
+        Proposer {
             id,
             config,
             phase: ProposerPhase::Idle,
@@ -82,7 +89,7 @@ impl<V: Clone + Eq + Debug> Proposer<V> {
             attempts: 0,
             timer: 0,
             rounds: 0,
-        })
+        }
     }
 
     /// The node this proposer runs on.

@@ -1,6 +1,6 @@
 use std::fmt::{self, Debug};
 
-use crate::paxos::{AcceptorState, Ballot, Config, NodeId, Votes};
+use crate::paxos::{AcceptorState, Ballot, Config, NodeId, OneOrMore, Votes};
 
 /// Which safety rule was broken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,8 +62,8 @@ struct BallotRecord<V> {
 pub struct Checker<V> {
     seed: u64,
     config: Config,
-    proposed: Vec<V>,
-    ballots: Vec<BallotRecord<V>>,
+    proposed: OneOrMore<V>,
+    ballots: OneOrMore<BallotRecord<V>>,
     chosen: Option<(Ballot, V)>,
 }
 
@@ -73,8 +73,8 @@ impl<V: Clone + Eq + Debug> Checker<V> {
         Checker {
             seed,
             config,
-            proposed: Vec::new(),
-            ballots: Vec::new(),
+            proposed: OneOrMore::default(),
+            ballots: OneOrMore::default(),
             chosen: None,
         }
     }
@@ -86,7 +86,7 @@ impl<V: Clone + Eq + Debug> Checker<V> {
 
     /// A client proposed `value`.
     pub fn on_propose(&mut self, value: &V) {
-        if !self.proposed.contains(value) {
+        if !self.proposed.iter().any(|p| p == value) {
             self.proposed.push(value.clone());
         }
     }
@@ -151,8 +151,9 @@ impl<V: Clone + Eq + Debug> Checker<V> {
         value: &V,
     ) -> Result<(), Violation> {
         let index = self.config.index_of(node).unwrap_or(0);
-        let at = match self.ballots.iter().rposition(|r| r.ballot == ballot) {
-            Some(i) => i,
+        let found = self.ballots.iter().rev().position(|r| r.ballot == ballot);
+        let at = match found {
+            Some(from_back) => self.ballots.len() - 1 - from_back,
             None => {
                 self.ballots.push(BallotRecord {
                     ballot,
@@ -162,7 +163,9 @@ impl<V: Clone + Eq + Debug> Checker<V> {
                 self.ballots.len() - 1
             }
         };
-        let record = &mut self.ballots[at];
+        let Some(record) = self.ballots.get_mut(at) else {
+            return Ok(());
+        };
         if record.value != *value {
             let first = record.value.clone();
             return Err(self.violation(
@@ -183,7 +186,7 @@ impl<V: Clone + Eq + Debug> Checker<V> {
                 return Err(self.violation(ViolationKind::TwoValuesChosen, tick, node, detail));
             }
         }
-        if !self.proposed.contains(value) {
+        if !self.proposed.iter().any(|p| p == value) {
             return Err(self.violation(
                 ViolationKind::ChosenNotProposed,
                 tick,

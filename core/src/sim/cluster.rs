@@ -146,7 +146,9 @@ pub struct Sim<V> {
     checker: Checker<V>,
     violations: Vec<Violation>,
     trace: Vec<TraceEvent<V>>,
-    out: Output<V>,
+    /// The reused `send` buffer of every step's [`Output`] (kept apart so a step builds its
+    /// `Output` in place instead of moving a whole one in and out of the simulator).
+    send_buf: Vec<Envelope<V>>,
     started: bool,
 }
 
@@ -155,6 +157,13 @@ impl<V: Clone + Eq + Debug> Sim<V> {
     pub fn new(config: SimConfig) -> Result<Sim<V>, SimError> {
         config.network.validate()?;
         let paxos = Self::build_paxos_config(&config, config.nodes)?;
+        let nodes = config.nodes as usize;
+        // Room for a fault-free decision's events (about 4 per node) without regrowing.
+        let trace_room = if config.trace {
+            (4 * nodes + 8).min(config.trace_limit).min(1024)
+        } else {
+            0
+        };
         let mut sim = Sim {
             rng: SimRng::new(config.seed),
             checker: Checker::new(config.seed, paxos.clone()),
@@ -164,12 +173,12 @@ impl<V: Clone + Eq + Debug> Sim<V> {
             queue: EventQueue::with_capacity(32),
             in_flight: 0,
             pending_faults: 0,
-            slots: Vec::new(),
+            slots: Vec::with_capacity(nodes.min(1024)),
             groups: Vec::new(),
             stats: Stats::default(),
             violations: Vec::new(),
-            trace: Vec::new(),
-            out: Output::new(),
+            trace: Vec::with_capacity(trace_room),
+            send_buf: Vec::with_capacity((nodes + 1).min(1024)),
             started: false,
         };
         sim.build_nodes()?;
@@ -188,16 +197,30 @@ impl<V: Clone + Eq + Debug> Sim<V> {
     }
 
     fn build_nodes(&mut self) -> Result<(), SimError> {
+        debug_assert_eq!(
+            self.paxos.members(),
+            &(0..self.config.nodes).collect::<Vec<_>>()
+        );
         self.slots.clear();
-        for id in 0..self.config.nodes {
-            self.slots.push(Slot {
-                node: Some(Node::new(id, self.paxos.clone())?),
+        // Every id in 0..nodes is a member of `paxos` (built with that size), and building
+        // each node in place spares moving it through a `Result` and a push.
+        let mut id = 0;
+        let paxos = &self.paxos;
+        self.slots.resize_with(self.config.nodes as usize, || {
+            let slot = Slot {
+                node: Some(Node::restore_member(
+                    id,
+                    paxos.clone(),
+                    AcceptorState::new(),
+                )),
                 disk: AcceptorState::new(),
                 incarnation: 0,
                 request: None,
                 learned: None,
-            });
-        }
+            };
+            id += 1;
+            slot
+        });
         Ok(())
     }
 
@@ -313,6 +336,7 @@ impl<V: Clone + Eq + Debug> Sim<V> {
         Ok(&self.slot(node)?.disk)
     }
 
+    #[inline]
     fn record(&mut self, kind: TraceKind<V>) {
         if self.config.trace && self.trace.len() < self.config.trace_limit {
             self.trace.push(TraceEvent {
@@ -322,6 +346,7 @@ impl<V: Clone + Eq + Debug> Sim<V> {
         }
     }
 
+    #[inline]
     fn push(&mut self, at: u64, kind: EventKind<V>) {
         self.queue.push(at, kind);
     }
@@ -637,11 +662,17 @@ impl<V: Clone + Eq + Debug> Sim<V> {
 
     /// Feed one input to an up node and carry out its output: persist, check, then send.
     fn node_step(&mut self, id: NodeId, input: Input<V>) -> Result<(), SimError> {
-        let mut out = std::mem::take(&mut self.out);
-        out.clear();
+        let mut send = std::mem::take(&mut self.send_buf);
+        send.clear();
+        let mut out = Output {
+            persist: None,
+            send,
+            timeout: None,
+            learned: None,
+        };
         let result = self.node_step_with(id, input, &mut out);
-        out.clear();
-        self.out = out;
+        out.send.clear();
+        self.send_buf = out.send;
         result
     }
 
@@ -695,6 +726,7 @@ impl<V: Clone + Eq + Debug> Sim<V> {
         SimError::Violation(Box::new(v))
     }
 
+    #[inline]
     fn send(&mut self, env: Envelope<V>) {
         self.stats.sent += 1;
         let net = self.config.network;

@@ -61,6 +61,7 @@ impl<T> EventQueue<T> {
 
     /// Queue `item` at tick `at`, after everything already queued at `at`. `at` must not be
     /// before the tick of the last event popped (or passed to [`advance`](Self::advance)).
+    #[inline]
     pub(super) fn push(&mut self, at: u64, item: T) {
         debug_assert!(
             at >= self.base,
@@ -93,6 +94,7 @@ impl<T> EventQueue<T> {
         }
     }
 
+    #[inline]
     fn link(&mut self, idx: u32) {
         let b = (self.entries[idx as usize].at % WHEEL) as usize;
         if self.head[b] == NIL {
@@ -105,6 +107,7 @@ impl<T> EventQueue<T> {
     }
 
     /// The tick of the next event.
+    #[inline]
     pub(super) fn peek_at(&self) -> Option<u64> {
         if self.occupied != 0 {
             let offset = self
@@ -135,6 +138,7 @@ impl<T> EventQueue<T> {
     }
 
     /// Remove and return the earliest event and its tick (insertion order among equal ticks).
+    #[inline]
     pub(super) fn pop(&mut self) -> Option<(u64, T)> {
         let at = self.peek_at()?;
         self.advance(at);
