@@ -345,6 +345,14 @@ impl<V: Clone + Eq + Debug> Sim<V> {
             });
         }
     }
+    /// `record` of a delivery, out of line so the event is built straight into the trace.
+    #[inline(never)]
+    fn record_deliver(&mut self, env: &Envelope<V>, sent_at: u64) {
+        self.record(TraceKind::Deliver {
+            env: env.clone(),
+            sent_at,
+        });
+    }
 
     #[inline]
     fn push(&mut self, at: u64, kind: EventKind<V>) {
@@ -619,10 +627,7 @@ impl<V: Clone + Eq + Debug> Sim<V> {
                 } else {
                     self.stats.delivered += 1;
                     if self.config.trace {
-                        self.record(TraceKind::Deliver {
-                            env: env.clone(),
-                            sent_at,
-                        });
+                        self.record_deliver(&env, sent_at);
                     }
                     self.node_step(env.to, Input::Message(env))?;
                 }

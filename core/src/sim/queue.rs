@@ -61,7 +61,7 @@ impl<T> EventQueue<T> {
 
     /// Queue `item` at tick `at`, after everything already queued at `at`. `at` must not be
     /// before the tick of the last event popped (or passed to [`advance`](Self::advance)).
-    #[inline]
+    #[inline(always)]
     pub(super) fn push(&mut self, at: u64, item: T) {
         debug_assert!(
             at >= self.base,
@@ -69,6 +69,35 @@ impl<T> EventQueue<T> {
             self.base
         );
         let at = at.max(self.base);
+        self.seq += 1;
+        self.len += 1;
+        // The common case, a free entry for a tick the wheel covers, stays inline so the event
+        // is written straight into its entry.
+        if at - self.base >= WHEEL {
+            self.push_slow(at, item);
+        } else if self.free != NIL {
+            let idx = self.free;
+            let slot = &mut self.entries[idx as usize];
+            self.free = slot.next;
+            slot.at = at;
+            slot.next = NIL;
+            slot.item = Some(item);
+            self.link(idx);
+        } else if self.entries.len() < self.entries.capacity() {
+            let idx = self.entries.len() as u32;
+            self.entries.push(Entry {
+                at,
+                next: NIL,
+                item: Some(item),
+            });
+            self.link(idx);
+        } else {
+            self.push_slow(at, item);
+        }
+    }
+
+    #[inline(never)]
+    fn push_slow(&mut self, at: u64, item: T) {
         let entry = Entry {
             at,
             next: NIL,
@@ -85,8 +114,6 @@ impl<T> EventQueue<T> {
             self.entries.push(entry);
             idx
         };
-        self.seq += 1;
-        self.len += 1;
         if at - self.base < WHEEL {
             self.link(idx);
         } else {
