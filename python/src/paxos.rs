@@ -118,33 +118,90 @@ fn bytes_arg<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a [u8]> {
 
 // ---- the simulator -----------------------------------------------------------------------------
 
-/// The Python values proposed to one simulation, by id. Hashable values are found through a
-/// dict, unhashable ones by `==` against the earlier unhashable values.
+/// Up to this many keys, a key table is searched linearly (hash first, then `==`) instead of
+/// through a dict: a simulation usually holds a handful of names and one or two values, and a
+/// dict per table costs more to build and free than those few comparisons.
+const LINEAR_MAX: usize = 16;
+
+/// Dict lookup rules over a short list: the key itself, or an equal hash and `==` (the stored
+/// key on the left, as a dict compares). Errors from `==` propagate, as from a dict.
+fn find_linear<'a, T: 'a>(
+    py: Python<'_>,
+    entries: impl IntoIterator<Item = (&'a Py<T>, isize, u64)>,
+    key: &Bound<'_, PyAny>,
+    hash: isize,
+) -> PyResult<Option<u64>> {
+    for (k, h, id) in entries {
+        let k = k.bind(py).as_any();
+        if k.is(key) || (h == hash && k.eq(key)?) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// The Python values proposed to one simulation, by id. Hashable values are found the way a
+/// dict finds keys (by a dict once there are more than [`LINEAR_MAX`] of them), unhashable ones
+/// by `==` against the earlier unhashable values.
 struct Values {
     objects: Vec<Py<PyAny>>,
-    hashable: Py<PyDict>,
+    /// `(hash, id)` of each hashable value, while there is no `hashable` dict.
+    hashes: Vec<(isize, u64)>,
+    hashable: Option<Py<PyDict>>,
     unhashable: Vec<u64>,
 }
 
 impl Values {
-    fn new(py: Python<'_>) -> Values {
+    fn new() -> Values {
         Values {
             objects: Vec::new(),
-            hashable: PyDict::new(py).unbind(),
+            hashes: Vec::new(),
+            hashable: None,
             unhashable: Vec::new(),
         }
     }
 
-    fn intern(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<u64> {
-        let dict = self.hashable.bind(py).clone();
-        match dict.get_item(value) {
-            Ok(Some(id)) => id.extract(),
-            Ok(None) => {
-                let id = self.objects.len() as u64;
-                dict.set_item(value, id)?;
-                self.objects.push(value.clone().unbind());
-                Ok(id)
+    /// The id of a hashable value equal to `value`, if any (errors as a dict lookup's).
+    fn find_hashable(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+        match &self.hashable {
+            Some(dict) => match dict.bind(py).get_item(value)? {
+                Some(id) => Ok(Some(id.extract()?)),
+                None => Ok(None),
+            },
+            None => {
+                let hash = value.hash()?;
+                let entries = self
+                    .hashes
+                    .iter()
+                    .map(|&(h, id)| (&self.objects[id as usize], h, id));
+                find_linear(py, entries, value, hash)
             }
+        }
+    }
+
+    fn add_hashable(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let id = self.objects.len() as u64;
+        match &self.hashable {
+            Some(dict) => dict.bind(py).set_item(value, id)?,
+            None if self.hashes.len() < LINEAR_MAX => self.hashes.push((value.hash()?, id)),
+            None => {
+                let dict = PyDict::new(py);
+                for &(_, old) in &self.hashes {
+                    dict.set_item(self.objects[old as usize].bind(py), old)?;
+                }
+                dict.set_item(value, id)?;
+                self.hashes = Vec::new();
+                self.hashable = Some(dict.unbind());
+            }
+        }
+        self.objects.push(value.clone().unbind());
+        Ok(id)
+    }
+
+    fn intern(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<u64> {
+        match self.find_hashable(py, value) {
+            Ok(Some(id)) => Ok(id),
+            Ok(None) => self.add_hashable(py, value),
             Err(e) if e.is_instance_of::<PyTypeError>(py) => {
                 for &id in &self.unhashable {
                     if self.objects[id as usize].bind(py).eq(value)? {
@@ -175,8 +232,10 @@ pub struct PaxosSim {
     size: u32,
     reorder: f64,
     names: Vec<Py<PyString>>,
-    /// `{name: node id}`: str keys cache their hash, so lookups cost no Rust allocation.
-    ids: Py<PyDict>,
+    /// The hash of each name (str caches it), while there is no `ids` dict.
+    name_hashes: Vec<isize>,
+    /// `{name: node id}`, once there are more than [`LINEAR_MAX`] names.
+    ids: Option<Py<PyDict>>,
     values: Values,
 }
 
@@ -188,8 +247,8 @@ impl PaxosSim {
                 type_name(name)
             )));
         }
-        match self.ids.bind(py).get_item(name)? {
-            Some(id) => id.extract(),
+        match self.find_name(py, name)? {
+            Some(id) => Ok(id),
             None => Err(errors::raise(
                 py,
                 "UnknownNodeError",
@@ -199,6 +258,26 @@ impl PaxosSim {
                     self.nodes(py)?.repr()?
                 ),
             )),
+        }
+    }
+
+    /// The id of the node named `name` (a str), if any: dict lookup rules.
+    fn find_name(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<Option<NodeId>> {
+        match &self.ids {
+            Some(ids) => match ids.bind(py).get_item(name)? {
+                Some(id) => Ok(Some(id.extract()?)),
+                None => Ok(None),
+            },
+            None => {
+                let hash = name.hash()?;
+                let entries = self
+                    .names
+                    .iter()
+                    .zip(&self.name_hashes)
+                    .enumerate()
+                    .map(|(i, (n, &h))| (n, h, i as u64));
+                Ok(find_linear(py, entries, name, hash)?.map(|id| id as NodeId))
+            }
         }
     }
 
@@ -415,9 +494,10 @@ impl PaxosSim {
             sim,
             size,
             reorder,
-            names: Vec::new(),
-            ids: PyDict::new(py).unbind(),
-            values: Values::new(py),
+            names: Vec::with_capacity((size as usize).min(LINEAR_MAX)),
+            name_hashes: Vec::with_capacity((size as usize).min(LINEAR_MAX)),
+            ids: None,
+            values: Values::new(),
         })
     }
 
@@ -453,8 +533,7 @@ impl PaxosSim {
         if s.to_str()?.is_empty() {
             return Err(errors::invalid(py, "node name must not be empty".into()));
         }
-        let ids = self.ids.bind(py);
-        if ids.contains(s)? {
+        if self.find_name(py, s.as_any())?.is_some() {
             return Err(errors::raise(
                 py,
                 "DuplicateNodeError",
@@ -473,7 +552,19 @@ impl PaxosSim {
                 ),
             ));
         }
-        ids.set_item(s, id)?;
+        match &self.ids {
+            Some(ids) => ids.bind(py).set_item(s, id)?,
+            None if self.names.len() < LINEAR_MAX => self.name_hashes.push(s.hash()?),
+            None => {
+                let ids = PyDict::new(py);
+                for (i, n) in self.names.iter().enumerate() {
+                    ids.set_item(n.bind(py), i as NodeId)?;
+                }
+                ids.set_item(s, id)?;
+                self.name_hashes = Vec::new();
+                self.ids = Some(ids.unbind());
+            }
+        }
         self.names.push(s.clone().unbind());
         Ok(())
     }
@@ -683,8 +774,12 @@ impl PaxosSim {
         for o in &self.values.objects {
             visit.call(o)?;
         }
-        visit.call(&self.values.hashable)?;
-        visit.call(&self.ids)?;
+        if let Some(d) = &self.values.hashable {
+            visit.call(d)?;
+        }
+        if let Some(d) = &self.ids {
+            visit.call(d)?;
+        }
         for n in &self.names {
             visit.call(n)?;
         }
@@ -693,6 +788,7 @@ impl PaxosSim {
 
     fn __clear__(&mut self) {
         self.values.objects.clear();
+        self.values.hashes.clear();
         self.values.unhashable.clear();
     }
 

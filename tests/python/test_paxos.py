@@ -291,6 +291,34 @@ def test_equal_values_share_an_id() -> None:
     assert p.trace().count("propose 1") == 3
 
 
+def test_many_names_and_values_are_found_past_the_short_list() -> None:
+    # Up to 16 names and values are searched in a list, more through a dict: both must behave
+    # like dict keys.
+    p = Paxos(40)
+    names = [f"n{i}" for i in range(40)]
+    for name in names:
+        p.add_node("".join(name))  # equal, but not the same str object
+        with pytest.raises(DuplicateNodeError):
+            p.add_node(name)
+    assert p.nodes == names
+    assert set(p.status()) == set(names)
+    values: list[Any] = [("v", i) for i in range(30)] + [Point(i, i) for i in range(3)]
+    assert p.propose(values[0], proposer="n33") == ("v", 0)
+    for i, v in enumerate(values):
+        assert p.propose(v, proposer=names[i % 40]) == ("v", 0)
+    assert p.propose(("v", 0), proposer="n39") is values[0]
+    with pytest.raises(UnknownNodeError):
+        p.crash("n40")
+    p.crash("n17")
+    assert p.status()["n17"] == "down"
+    q = Paxos(3)
+    for name in ["a", "b", "c"]:
+        q.add_node(name)
+    unhashable_first = [1]
+    assert q.propose(unhashable_first) is unhashable_first
+    assert q.propose(1.0, proposer="b") is unhashable_first  # not equal to [1]: still [1]
+
+
 # -- bad input --------------------------------------------------------------------------------
 
 
