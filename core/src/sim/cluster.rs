@@ -348,10 +348,20 @@ impl<V: Clone + Eq + Debug> Sim<V> {
     /// `record` of a delivery, out of line so the event is built straight into the trace.
     #[inline(never)]
     fn record_deliver(&mut self, env: &Envelope<V>, sent_at: u64) {
-        self.record(TraceKind::Deliver {
+        let kind = || TraceKind::Deliver {
             env: env.clone(),
             sent_at,
-        });
+        };
+        let len = self.trace.len();
+        if self.config.trace && len < self.trace.capacity() && len < self.config.trace_limit {
+            // Known not to grow: the event is written in place, not staged on the stack.
+            self.trace.push(TraceEvent {
+                tick: self.now,
+                kind: kind(),
+            });
+        } else {
+            self.record(kind());
+        }
     }
 
     #[inline]
@@ -675,10 +685,15 @@ impl<V: Clone + Eq + Debug> Sim<V> {
             timeout: None,
             learned: None,
         };
-        let result = self.node_step_with(id, input, &mut out);
+        // Only the error path moves the (large) error; the common path checks a tag.
+        if let Err(e) = self.node_step_with(id, input, &mut out) {
+            out.send.clear();
+            self.send_buf = out.send;
+            return Err(e);
+        }
         out.send.clear();
         self.send_buf = out.send;
-        result
+        Ok(())
     }
 
     fn node_step_with(

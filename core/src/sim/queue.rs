@@ -81,7 +81,11 @@ impl<T> EventQueue<T> {
             self.free = slot.next;
             slot.at = at;
             slot.next = NIL;
-            slot.item = Some(item);
+            // A free entry holds no event; writing before dropping the old `None` keeps
+            // anything from running between building the event and storing it.
+            let old = slot.item.replace(item);
+            debug_assert!(old.is_none());
+            drop(old);
             self.link(idx);
         } else if self.entries.len() < self.entries.capacity() {
             let idx = self.entries.len() as u32;
