@@ -228,7 +228,9 @@ impl Values {
 /// A simulated Paxos cluster of `n` named nodes (`ringpax.paxos.Paxos` adds the Python sugar).
 #[pyclass(subclass, module = "ringpax._native")]
 pub struct PaxosSim {
-    sim: Sim<u64>,
+    /// Boxed: the Python object stays small (pymalloc-sized) and is built without copying the
+    /// whole simulator through each layer of construction.
+    sim: Box<Sim<u64>>,
     size: u32,
     reorder: f64,
     names: Vec<Py<PyString>>,
@@ -489,7 +491,7 @@ impl PaxosSim {
         };
         config.trace = trace;
         config.mutation = mutation_arg(py, _mutation)?;
-        let sim = Sim::new(config).map_err(|e| errors::sim(py, e))?;
+        let sim = Box::new(Sim::new(config).map_err(|e| errors::sim(py, e))?);
         Ok(PaxosSim {
             sim,
             size,
