@@ -48,6 +48,39 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
+/// Batch lookups on one thread (chunks below `PARALLEL_BATCH`): BLAKE3 keys are hashed
+/// eight at a time in SIMD lanes, and the searches of a group overlap their cache misses.
+fn batches(c: &mut Criterion) {
+    let ks = keys(100_000);
+    let mut g = c.benchmark_group("batch");
+    g.throughput(Throughput::Elements(ks.len() as u64));
+    for (label, hasher) in [("blake3", KeyHasher::Blake3), ("xxh3", KeyHasher::Xxh3)] {
+        let mut hashes = vec![0u64; 4096];
+        g.bench_function(BenchmarkId::new("bare-hash-many", label), |b| {
+            b.iter(|| {
+                for chunk in ks.chunks(4096) {
+                    hasher.hash_many(black_box(chunk), &mut hashes[..chunk.len()]);
+                }
+                hashes[0]
+            })
+        });
+        for nodes in [10usize, 100, 1000] {
+            let r = ring(nodes, 160, hasher.clone());
+            let mut out = vec![0u32; 4096];
+            g.bench_function(BenchmarkId::new(format!("ring-many-{label}"), nodes), |b| {
+                b.iter(|| {
+                    for chunk in ks.chunks(4096) {
+                        r.locate_many(black_box(chunk), &mut out[..chunk.len()])
+                            .unwrap();
+                    }
+                    out[0]
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 /// Building a whole ring at once (what `ConsistentHash(160, *nodes)` and C callers adding nodes
 /// in a batch do), and adding one node to a 1000-node ring.
 fn build(c: &mut Criterion) {
@@ -74,5 +107,5 @@ fn build(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lookups, build);
+criterion_group!(benches, lookups, batches, build);
 criterion_main!(benches);

@@ -134,6 +134,33 @@ def test_get_many_matches_get() -> None:
         ch.get_many("abc")
 
 
+def test_get_many_large_batches_match_get() -> None:
+    # Large enough for the streamed path (keys read while other threads hash them, several
+    # pieces), with keys of every length around the 64-byte BLAKE3 block, non-ASCII str and
+    # bytes, for every hash.
+    keys: list[str | bytes] = []
+    for i in range(30000):
+        n = i % 90
+        keys.append(("k" * n + str(i)) if i % 3 else ("é" * (n // 2) + str(i)).encode())
+    keys[12345] = "ключ-🔑"
+    for ch in (
+        ConsistentHash(160, *[f"node{i}" for i in range(30)]),
+        ConsistentHash(40, *[f"node{i}" for i in range(30)], hash="xxh3"),
+        ConsistentHash(40, *[f"node{i}" for i in range(30)], key=b"s" * 32),
+    ):
+        expect = [ch.get(k) for k in keys]
+        assert ch.get_many(keys) == expect
+        assert ch.get_many(tuple(keys)) == expect
+        assert ch.get_many(iter(keys)) == expect
+    # A bad key far into a large batch is still a TypeError naming its type.
+    bad: list[object] = list(keys)
+    bad[25000] = 3.5
+    with pytest.raises(TypeError, match="float"):
+        ch.get_many(bad)  # type: ignore[arg-type]
+    with pytest.raises(EmptyRingError):
+        ConsistentHash().get_many(keys)
+
+
 def test_errors_name_the_problem() -> None:
     with pytest.raises(EmptyRingError) as e:
         ConsistentHash().get("k")

@@ -4,6 +4,8 @@
 //! BLAKE3(bytes) read as a little-endian `u64`. The same function hashes keys and ring points,
 //! so a ring built with one hasher is only comparable with rings built with the same hasher.
 
+use super::blake3_lanes as lanes;
+
 /// Which 64-bit hash places keys and points on a ring.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum KeyHasher {
@@ -25,6 +27,42 @@ impl KeyHasher {
             KeyHasher::Blake3 => first_u64(blake3::hash(bytes).as_bytes()),
             KeyHasher::Blake3Keyed(key) => first_u64(blake3::keyed_hash(key, bytes).as_bytes()),
             KeyHasher::Xxh3 => xxhash_rust::xxh3::xxh3_64(bytes),
+        }
+    }
+
+    /// Hash every key of `keys` into `out` (same length). BLAKE3 keys of at most 64 bytes are
+    /// hashed [`LANES`](super::blake3_lanes::LANES) at a time (see [`super::blake3_lanes`]);
+    /// the results are exactly those of [`hash`](KeyHasher::hash).
+    pub fn hash_many<K: AsRef<[u8]>>(&self, keys: &[K], out: &mut [u64]) {
+        assert_eq!(keys.len(), out.len(), "one output per key");
+        let (cv, flags) = match self {
+            KeyHasher::Blake3 => lanes::mode(None),
+            KeyHasher::Blake3Keyed(key) => lanes::mode(Some(key)),
+            KeyHasher::Xxh3 => {
+                for (k, o) in keys.iter().zip(out.iter_mut()) {
+                    *o = xxhash_rust::xxh3::xxh3_64(k.as_ref());
+                }
+                return;
+            }
+        };
+        let mut key_groups = keys.chunks_exact(lanes::LANES);
+        let mut out_groups = out.chunks_exact_mut(lanes::LANES);
+        for (ks, os) in (&mut key_groups).zip(&mut out_groups) {
+            if ks.iter().all(|k| k.as_ref().len() <= lanes::BLOCK_LEN) {
+                let inputs = std::array::from_fn(|i| ks[i].as_ref());
+                os.copy_from_slice(&lanes::hash_lanes(inputs, &cv, flags));
+            } else {
+                for (k, o) in ks.iter().zip(os.iter_mut()) {
+                    *o = self.hash(k.as_ref());
+                }
+            }
+        }
+        for (k, o) in key_groups
+            .remainder()
+            .iter()
+            .zip(out_groups.into_remainder())
+        {
+            *o = self.hash(k.as_ref());
         }
     }
 
@@ -75,6 +113,32 @@ mod tests {
         let mut buf = Vec::new();
         let h = point_hash(&KeyHasher::Blake3, "node-a", 17, &mut buf);
         assert_eq!(h, KeyHasher::Blake3.hash(b"node-a#17"));
+    }
+
+    #[test]
+    fn hash_many_equals_hash_for_every_hasher_and_length() {
+        let keys: Vec<Vec<u8>> = (0..300usize)
+            .map(|i| (0..(i * 7) % 150).map(|j| (i * 31 + j) as u8).collect())
+            .collect();
+        for hasher in [
+            KeyHasher::Blake3,
+            KeyHasher::Blake3Keyed(Box::new([9u8; 32])),
+            KeyHasher::Xxh3,
+        ] {
+            for n in [0, 1, 7, 8, 9, 64, 300] {
+                let mut out = vec![0u64; n];
+                hasher.hash_many(&keys[..n], &mut out);
+                for (k, o) in keys[..n].iter().zip(&out) {
+                    assert_eq!(
+                        *o,
+                        hasher.hash(k),
+                        "{} key of {} bytes",
+                        hasher.name(),
+                        k.len()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

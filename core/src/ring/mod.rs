@@ -17,6 +17,9 @@
 //! rule). Tracked keys are indexed by search key.
 
 pub mod algorithms;
+// The one module with `unsafe`: SIMD intrinsics, each call behind a CPU check (see its docs).
+#[allow(unsafe_code)]
+mod blake3_lanes;
 mod continuum;
 mod error;
 mod hash;
@@ -43,6 +46,15 @@ pub const MAX_WEIGHT: u32 = 1 << 20;
 pub const MAX_POINTS_PER_NODE: u64 = 1 << 24;
 /// Batches at least this long are split across threads by [`Ring::locate_many`].
 pub const PARALLEL_BATCH: usize = 1 << 15;
+/// The number of threads batch lookups split into: the machine's available parallelism, asked
+/// once (the query reads cgroup files, far slower than a small batch).
+pub(crate) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Keys per piece of work in [`Ring::locate_streamed`].
+pub const STREAM_CHUNK: usize = 8192;
 
 #[derive(Clone, Debug)]
 struct Node {
@@ -379,7 +391,7 @@ impl Ring {
             return Err(RingError::EmptyRing);
         }
         let out = &mut out[..keys.len()];
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = cores();
         if keys.len() < PARALLEL_BATCH || threads < 2 {
             self.locate_chunk(keys, out);
             return Ok(());
@@ -394,7 +406,86 @@ impl Ring {
         Ok(())
     }
 
+    /// [`locate_many`](Ring::locate_many) for keys that only the calling thread can produce,
+    /// one by one (a binding reading them out of its runtime's objects): `key(i)` is called
+    /// for `i` in `0..out.len()`, in order, on the calling thread, while other threads already
+    /// hash and search the keys produced so far, [`STREAM_CHUNK`] at a time. After the last key
+    /// the calling thread helps finish inside `finish`, which must call the function it is
+    /// given once (a binding can release a global interpreter lock around it).
+    ///
+    /// Returns `Err` for an empty ring (before calling `key`), else `Ok` of the first error of
+    /// `key`, which stops the production (entries of `out` from there on are unspecified).
+    pub fn locate_streamed<K, E>(
+        &self,
+        out: &mut [u32],
+        mut key: impl FnMut(usize) -> Result<K, E>,
+        finish: impl FnOnce(&(dyn Fn() + Sync)),
+    ) -> Result<Result<(), E>, RingError>
+    where
+        K: AsRef<[u8]> + Default + Send + Sync,
+    {
+        if self.continuum.is_empty() {
+            return Err(RingError::EmptyRing);
+        }
+        let helpers = cores() - 1;
+        let mut keys: Vec<K> = std::iter::repeat_with(K::default).take(out.len()).collect();
+        let mut failed = None;
+        crossbeam::scope(|s| {
+            let (tx, rx) = crossbeam::channel::unbounded::<(&[K], &mut [u32])>();
+            for _ in 0..helpers {
+                let rx = rx.clone();
+                s.spawn(move |_| {
+                    for (k, o) in rx {
+                        self.locate_chunk(k, o);
+                    }
+                });
+            }
+            let mut next = 0;
+            'produce: for (ks, os) in keys
+                .chunks_mut(STREAM_CHUNK)
+                .zip(out.chunks_mut(STREAM_CHUNK))
+            {
+                for slot in ks.iter_mut() {
+                    match key(next) {
+                        Ok(k) => *slot = k,
+                        Err(e) => {
+                            failed = Some(e);
+                            break 'produce;
+                        }
+                    }
+                    next += 1;
+                }
+                let ks: &[K] = ks;
+                // The receivers outlive the sender, so the send cannot fail.
+                let _ = tx.send((ks, os));
+            }
+            drop(tx);
+            let work = || {
+                for (k, o) in rx.iter() {
+                    self.locate_chunk(k, o);
+                }
+            };
+            finish(&work);
+        })
+        .expect("lookup threads do not panic");
+        Ok(failed.map_or(Ok(()), Err))
+    }
+
     fn locate_chunk<K: AsRef<[u8]>>(&self, keys: &[K], out: &mut [u32]) {
+        if let Scheme::Ringpax(hasher) = &self.scheme {
+            // Hash a group of keys together (BLAKE3 lanes), then search for all of them: the
+            // searches are independent, so their cache misses overlap.
+            const GROUP: usize = 64;
+            let mut positions = [0u64; GROUP];
+            for (ks, os) in keys.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
+                let positions = &mut positions[..ks.len()];
+                hasher.hash_many(ks, positions);
+                for (p, o) in positions.iter().zip(os.iter_mut()) {
+                    *o = self.continuum.owner_of(*p);
+                }
+            }
+            return;
+        }
         for (k, o) in keys.iter().zip(out.iter_mut()) {
             *o = self.continuum.owner_of(self.search_key(k.as_ref()));
         }

@@ -56,7 +56,7 @@ where
 {
     assert!(out.len() >= keys.len(), "output shorter than the batch");
     let out = &mut out[..keys.len()];
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = super::cores();
     let work = keys.len().saturating_mul(work_per_key.max(1));
     if work < super::PARALLEL_BATCH || threads < 2 || keys.len() < 2 {
         fill(keys, out, &locate);
