@@ -53,10 +53,11 @@ fn streamed_equals_many_across_pieces_and_calls_finish_once() {
         let finished = Cell::new(0usize);
         let res = r.locate_streamed(
             &mut got,
-            |i| {
+            |i, buf: &mut Vec<u8>| {
                 assert_eq!(i, asked.get(), "keys are asked for in order");
                 asked.set(i + 1);
-                Ok::<_, ()>(keys[i].as_slice())
+                buf.extend_from_slice(&keys[i]);
+                Ok::<_, ()>(())
             },
             |work| {
                 finished.set(finished.get() + 1);
@@ -76,12 +77,13 @@ fn streamed_stops_at_the_first_key_error_and_rejects_an_empty_ring() {
     let asked = Cell::new(0usize);
     let res = r.locate_streamed(
         &mut out,
-        |i| {
+        |i, buf: &mut Vec<u8>| {
             asked.set(asked.get() + 1);
+            buf.push(b'k');
             if i == STREAM_CHUNK + 3 {
                 Err(i)
             } else {
-                Ok(&b"k"[..])
+                Ok(())
             }
         },
         |work| work(),
@@ -92,7 +94,7 @@ fn streamed_stops_at_the_first_key_error_and_rejects_an_empty_ring() {
     let empty = Ring::new(10).unwrap();
     let res = empty.locate_streamed(
         &mut out,
-        |_| -> Result<&[u8], ()> { panic!("no key is read") },
+        |_, _: &mut Vec<u8>| -> Result<(), ()> { panic!("no key is read") },
         |w| w(),
     );
     assert_eq!(res, Err(RingError::EmptyRing));

@@ -3,14 +3,13 @@
 //! Keys are `str` (hashed as UTF-8) or `bytes` (as is). Lookups borrow the key's bytes without
 //! copying; node names are handed back as cached `str` objects, so `get` allocates nothing.
 use std::borrow::Cow;
-use std::cell::OnceCell;
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use ringpax_core::ring::{
-    DEFAULT_REPLICAS, Move, Ring, RingError, STREAM_CHUNK, Scheme, SharedRing, TrackedRing,
+    DEFAULT_REPLICAS, Move, Ring, RingError, Scheme, SharedRing, TrackedRing,
 };
 
 use crate::errors;
@@ -149,55 +148,6 @@ pub struct NameCache(PyOnceLock<Vec<Py<PyString>>>);
 
 type Shared = SharedRing<Key, NameCache>;
 type Snap = ringpax_core::ring::Snapshot<NameCache>;
-
-/// The keys of a `get_many` call, each kept alive by a tuple that this holds, so that their
-/// bytes can be read while the GIL is released (no other thread can free them). A list is
-/// copied into tuples a piece at a time, as the keys are read, so each key object is touched
-/// while it is still in the cache; if something run meanwhile (a finalizer) shrinks the list,
-/// reading a key past its end is a `RuntimeError`.
-enum KeySource<'py> {
-    Tuple(Bound<'py, PyTuple>),
-    List {
-        list: Bound<'py, PyList>,
-        len: usize,
-        pieces: Vec<OnceCell<Bound<'py, PyTuple>>>,
-    },
-}
-
-impl<'py> KeySource<'py> {
-    fn list(list: Bound<'py, PyList>) -> KeySource<'py> {
-        let len = list.len();
-        let pieces = (0..len.div_ceil(STREAM_CHUNK))
-            .map(|_| OnceCell::new())
-            .collect();
-        KeySource::List { list, len, pieces }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            KeySource::Tuple(t) => t.len(),
-            KeySource::List { len, .. } => *len,
-        }
-    }
-
-    /// Key `i` (`i < len()`).
-    fn get(&self, i: usize) -> PyResult<&Bound<'py, PyAny>> {
-        match self {
-            KeySource::Tuple(t) => Ok(&t.as_slice()[i]),
-            KeySource::List { list, len, pieces } => {
-                let (piece, at) = (i / STREAM_CHUNK, i % STREAM_CHUNK);
-                let start = piece * STREAM_CHUNK;
-                let t = pieces[piece].get_or_init(|| {
-                    list.get_slice(start, (start + STREAM_CHUNK).min(*len))
-                        .to_tuple()
-                });
-                t.as_slice().get(at).ok_or_else(|| {
-                    PyRuntimeError::new_err("the list of keys changed size during get_many")
-                })
-            }
-        }
-    }
-}
 
 fn names<'a>(py: Python<'_>, snap: &'a Snap) -> &'a [Py<PyString>] {
     snap.extra.0.get_or_init(py, || {
@@ -508,47 +458,51 @@ impl ConsistentHash {
         py: Python<'py>,
         keys: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let source = if let Ok(t) = keys.cast::<PyTuple>() {
-            KeySource::Tuple(t.clone())
-        } else if let Ok(l) = keys.cast::<PyList>() {
-            if self.mode == KeyMode::Strict {
-                KeySource::list(l.clone())
-            } else {
-                // Other modes may call a key's `__str__`, which could change the list: copy it
-                // whole before reading any key.
-                KeySource::Tuple(l.to_tuple())
-            }
+        let seq = if keys.is_instance_of::<PyList>() || keys.is_instance_of::<PyTuple>() {
+            keys.clone()
         } else if keys.is_instance_of::<PyString>() || keys.is_instance_of::<PyBytes>() {
             return Err(PyTypeError::new_err(
                 "get_many takes a list of keys, not a single key (use get)",
             ));
         } else {
-            KeySource::Tuple(PyTuple::new(
-                py,
-                keys.try_iter()?.collect::<PyResult<Vec<_>>>()?,
-            )?)
+            PyList::new(py, keys.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.into_any()
         };
+        // Key `i`, read when its turn comes (a list could change in between if a key's
+        // `__str__` changes it: then this reads the list as it is, or raises IndexError).
+        let item = |i: usize| -> PyResult<Bound<'py, PyAny>> {
+            match seq.cast::<PyList>() {
+                Ok(l) => l.get_item(i),
+                Err(_) => seq.cast::<PyTuple>()?.get_item(i),
+            }
+        };
+        let n = seq.len()?;
         let snap = self.shared.snapshot();
         let ring = snap.ring();
-        let n = source.len();
         let mut out = vec![0u32; n];
         if n < DETACH_BATCH || ring.is_empty() {
-            let slices: Vec<Cow<'_, [u8]>> = (0..n)
-                .map(|i| self.bytes(source.get(i)?))
+            let items = (0..n).map(item).collect::<PyResult<Vec<_>>>()?;
+            let slices: Vec<Cow<'_, [u8]>> = items
+                .iter()
+                .map(|k| self.bytes(k))
                 .collect::<PyResult<_>>()?;
             ring.locate_many(&slices, &mut out)
                 .map_err(|e| errors::ring(py, e))?;
         } else {
-            // Keys are read out of the Python objects here (GIL held) while other threads
-            // already hash and search them; the rest runs with the GIL released.
+            // Keys are copied out of the Python objects here (GIL held) while other threads
+            // already hash and search the earlier ones; the rest runs with the GIL released.
             let finish = |work: &(dyn Fn() + Sync)| py.detach(work);
-            let read = match self.mode {
-                // The common case borrows every key's bytes: no allocation per key.
-                KeyMode::Strict => {
-                    ring.locate_streamed(&mut out, |i| key_bytes(source.get(i)?), finish)
-                }
-                _ => ring.locate_streamed(&mut out, |i| self.bytes(source.get(i)?), finish),
-            };
+            let read = ring.locate_streamed(
+                &mut out,
+                |i, buf| {
+                    let k = item(i)?;
+                    match self.mode {
+                        KeyMode::Strict => buf.extend_from_slice(key_bytes(&k)?),
+                        _ => buf.extend_from_slice(&self.bytes(&k)?),
+                    }
+                    Ok::<(), PyErr>(())
+                },
+                finish,
+            );
             read.map_err(|e| errors::ring(py, e))??;
         }
         let names = names(py, &snap);

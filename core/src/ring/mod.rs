@@ -53,8 +53,14 @@ pub(crate) fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// Keys copied end to end: key `i` is `bytes[ends[i - 1]..ends[i]]`.
+struct PackedKeys {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
 /// Keys per piece of work in [`Ring::locate_streamed`].
-pub const STREAM_CHUNK: usize = 8192;
+pub const STREAM_CHUNK: usize = 4096;
 
 #[derive(Clone, Debug)]
 struct Node {
@@ -406,69 +412,77 @@ impl Ring {
         Ok(())
     }
 
-    /// [`locate_many`](Ring::locate_many) for keys that only the calling thread can produce,
-    /// one by one (a binding reading them out of its runtime's objects): `key(i)` is called
-    /// for `i` in `0..out.len()`, in order, on the calling thread, while other threads already
-    /// hash and search the keys produced so far, [`STREAM_CHUNK`] at a time. After the last key
-    /// the calling thread helps finish inside `finish`, which must call the function it is
-    /// given once (a binding can release a global interpreter lock around it).
+    /// [`locate_many`](Ring::locate_many) for keys that only the calling thread can read (a
+    /// binding reading them out of its runtime's objects): `key(i, buf)` appends the bytes of
+    /// key `i` to `buf`, for `i` in `0..out.len()`, in order, on the calling thread, while
+    /// other threads already hash and search the keys read so far, [`STREAM_CHUNK`] at a time.
+    /// The keys are copied, so the caller's objects are not needed once `key` returns. After
+    /// the last key the calling thread helps finish inside `finish`, which must call the
+    /// function it is given once (a binding can release a global interpreter lock around it).
     ///
     /// Returns `Err` for an empty ring (before calling `key`), else `Ok` of the first error of
-    /// `key`, which stops the production (entries of `out` from there on are unspecified).
-    pub fn locate_streamed<K, E>(
+    /// `key`, which stops the reading (entries of `out` from there on are unspecified).
+    pub fn locate_streamed<E>(
         &self,
         out: &mut [u32],
-        mut key: impl FnMut(usize) -> Result<K, E>,
+        mut key: impl FnMut(usize, &mut Vec<u8>) -> Result<(), E>,
         finish: impl FnOnce(&(dyn Fn() + Sync)),
-    ) -> Result<Result<(), E>, RingError>
-    where
-        K: AsRef<[u8]> + Default + Send + Sync,
-    {
+    ) -> Result<Result<(), E>, RingError> {
         if self.continuum.is_empty() {
             return Err(RingError::EmptyRing);
         }
         let helpers = cores() - 1;
-        let mut keys: Vec<K> = std::iter::repeat_with(K::default).take(out.len()).collect();
         let mut failed = None;
         crossbeam::scope(|s| {
-            let (tx, rx) = crossbeam::channel::unbounded::<(&[K], &mut [u32])>();
+            let (tx, rx) = crossbeam::channel::unbounded::<(PackedKeys, &mut [u32])>();
             for _ in 0..helpers {
                 let rx = rx.clone();
                 s.spawn(move |_| {
-                    for (k, o) in rx {
-                        self.locate_chunk(k, o);
+                    for (keys, o) in rx {
+                        self.locate_packed(&keys, o);
                     }
                 });
             }
             let mut next = 0;
-            'produce: for (ks, os) in keys
-                .chunks_mut(STREAM_CHUNK)
-                .zip(out.chunks_mut(STREAM_CHUNK))
-            {
-                for slot in ks.iter_mut() {
-                    match key(next) {
-                        Ok(k) => *slot = k,
-                        Err(e) => {
-                            failed = Some(e);
-                            break 'produce;
-                        }
+            'read: for os in out.chunks_mut(STREAM_CHUNK) {
+                let mut keys = PackedKeys {
+                    bytes: Vec::with_capacity(os.len() * 16),
+                    ends: Vec::with_capacity(os.len()),
+                };
+                for _ in 0..os.len() {
+                    if let Err(e) = key(next, &mut keys.bytes) {
+                        failed = Some(e);
+                        break 'read;
                     }
+                    keys.ends.push(keys.bytes.len());
                     next += 1;
                 }
-                let ks: &[K] = ks;
                 // The receivers outlive the sender, so the send cannot fail.
-                let _ = tx.send((ks, os));
+                let _ = tx.send((keys, os));
             }
             drop(tx);
             let work = || {
-                for (k, o) in rx.iter() {
-                    self.locate_chunk(k, o);
+                for (keys, o) in rx.iter() {
+                    self.locate_packed(&keys, o);
                 }
             };
             finish(&work);
         })
         .expect("lookup threads do not panic");
         Ok(failed.map_or(Ok(()), Err))
+    }
+
+    fn locate_packed(&self, keys: &PackedKeys, out: &mut [u32]) {
+        const GROUP: usize = 64;
+        let mut start = 0;
+        let mut group: [&[u8]; GROUP] = [&[]; GROUP];
+        for (ends, os) in keys.ends.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
+            for (slot, &end) in group.iter_mut().zip(ends) {
+                *slot = &keys.bytes[start..end];
+                start = end;
+            }
+            self.locate_chunk(&group[..ends.len()], os);
+        }
     }
 
     fn locate_chunk<K: AsRef<[u8]>>(&self, keys: &[K], out: &mut [u32]) {
