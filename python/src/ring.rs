@@ -14,7 +14,7 @@ use ringpax_core::ring::{
 
 use crate::errors;
 
-/// Batches at least this long are looked up with the GIL released.
+/// Batches at least this long are looked up on several threads, partly with the GIL released.
 const DETACH_BATCH: usize = 4096;
 
 /// A tracked key, remembered as the Python type it came in as.
@@ -450,9 +450,9 @@ impl ConsistentHash {
         PyList::new(py, idx.into_iter().map(|i| names[i].bind(py)))
     }
 
-    /// The owner of every key of `keys` (a list or tuple of keys), in order. Large batches are
-    /// hashed with the GIL released and split across threads. Bounded loads do not apply: this
-    /// is placement, as for untracked keys.
+    /// The owner of every key of `keys` (a list or tuple of keys), in order. In large batches
+    /// the keys are hashed by other threads while this one reads them, and the last ones with
+    /// the GIL released. Bounded loads do not apply: this is placement, as for untracked keys.
     fn get_many<'py>(
         &self,
         py: Python<'py>,
