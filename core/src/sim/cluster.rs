@@ -170,7 +170,9 @@ impl<V: Clone + Eq + Debug> Sim<V> {
             paxos,
             config,
             now: 0,
-            queue: EventQueue::with_capacity(32),
+            // A fault-free decision peaks at about 1.5 events per node; 2 per node keeps small
+            // clusters' slab small enough for the allocator's per-thread cache.
+            queue: EventQueue::with_capacity((2 * nodes + 2).min(1024)),
             in_flight: 0,
             pending_faults: 0,
             slots: Vec::with_capacity(nodes.min(1024)),
