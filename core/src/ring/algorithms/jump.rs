@@ -174,7 +174,7 @@ impl JumpHash {
             return Err(AlgorithmError::Empty(WHAT));
         }
         let n = self.buckets;
-        locate_batch(keys, out, 1, |k| jump_bucket(self.hasher.hash(k), n));
+        locate_batch(keys, out, 1, &self.hasher, |h| jump_bucket(h, n));
         Ok(())
     }
 

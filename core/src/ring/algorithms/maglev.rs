@@ -360,7 +360,7 @@ impl Maglev {
         if self.table.is_empty() {
             return Err(AlgorithmError::Empty(WHAT));
         }
-        locate_batch(keys, out, 1, |k| self.slot(self.hasher.hash(k)));
+        locate_batch(keys, out, 1, &self.hasher, |h| self.slot(h));
         Ok(())
     }
 

@@ -47,34 +47,51 @@ pub const MIN_WEIGHT: f64 = 1e-9;
 /// Largest accepted node weight of [`Rendezvous`] and [`Maglev`].
 pub const MAX_WEIGHT: f64 = 1e9;
 
-/// Look up a batch: `out[i] = locate(keys[i])`. Batches whose `keys.len() * work_per_key` reaches
-/// [`PARALLEL_BATCH`](super::PARALLEL_BATCH) are split across the machine's cores.
-pub(crate) fn locate_batch<K, F>(keys: &[K], out: &mut [u32], work_per_key: usize, locate: F)
-where
+/// Look up a batch: `out[i] = locate(hasher.hash(keys[i]))`. Keys are hashed a group at a time
+/// ([`KeyHasher::hash_many`]: BLAKE3 in SIMD lanes). Batches whose `keys.len() * work_per_key`
+/// reaches [`PARALLEL_BATCH`](super::PARALLEL_BATCH) are split across the machine's cores.
+pub(crate) fn locate_batch<K, F>(
+    keys: &[K],
+    out: &mut [u32],
+    work_per_key: usize,
+    hasher: &KeyHasher,
+    locate: F,
+) where
     K: AsRef<[u8]> + Sync,
-    F: Fn(&[u8]) -> u32 + Sync,
+    F: Fn(u64) -> u32 + Sync,
 {
     assert!(out.len() >= keys.len(), "output shorter than the batch");
     let out = &mut out[..keys.len()];
     let threads = super::cores();
     let work = keys.len().saturating_mul(work_per_key.max(1));
     if work < super::PARALLEL_BATCH || threads < 2 || keys.len() < 2 {
-        fill(keys, out, &locate);
+        fill(keys, out, hasher, &locate);
         return;
     }
     let chunk = keys.len().div_ceil(threads);
     let locate = &locate;
     crossbeam::scope(|s| {
         for (k, o) in keys.chunks(chunk).zip(out.chunks_mut(chunk)) {
-            s.spawn(move |_| fill(k, o, locate));
+            s.spawn(move |_| fill(k, o, hasher, locate));
         }
     })
     .expect("lookup threads do not panic");
 }
 
-fn fill<K: AsRef<[u8]>>(keys: &[K], out: &mut [u32], locate: &impl Fn(&[u8]) -> u32) {
-    for (k, o) in keys.iter().zip(out.iter_mut()) {
-        *o = locate(k.as_ref());
+fn fill<K: AsRef<[u8]>>(
+    keys: &[K],
+    out: &mut [u32],
+    hasher: &KeyHasher,
+    locate: &impl Fn(u64) -> u32,
+) {
+    const GROUP: usize = 64;
+    let mut hashes = [0u64; GROUP];
+    for (ks, os) in keys.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
+        let hashes = &mut hashes[..ks.len()];
+        hasher.hash_many(ks, hashes);
+        for (h, o) in hashes.iter().zip(os.iter_mut()) {
+            *o = locate(*h);
+        }
     }
 }
 

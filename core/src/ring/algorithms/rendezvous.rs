@@ -275,7 +275,7 @@ impl Rendezvous {
             return Err(AlgorithmError::Empty(WHAT));
         }
         let work = 1 + self.nodes.len() / 16;
-        locate_batch(keys, out, work, |k| self.winner(self.hasher.hash(k)) as u32);
+        locate_batch(keys, out, work, &self.hasher, |h| self.winner(h) as u32);
         Ok(())
     }
 
