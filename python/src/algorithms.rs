@@ -7,16 +7,13 @@
 //! `RuntimeError` ("already borrowed") instead of corrupting it.
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
 use ringpax_core::ring::KeyHasher;
 use ringpax_core::ring::algorithms::{
     self as core, AlgorithmError, DEFAULT_TABLE_SIZE, MAX_BUCKETS,
 };
 
-use crate::errors;
-
-/// Batches at least this long are looked up with the GIL released.
-const DETACH_BATCH: usize = 4096;
+use crate::{batch, errors};
 
 /// Add this module's classes to `ringpax._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -67,36 +64,36 @@ fn key_bytes<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
     }
 }
 
-/// The items of a batch of keys, owned so that they outlive a GIL-released lookup.
-fn key_items<'py>(keys: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    if let Ok(l) = keys.cast::<PyList>() {
-        Ok(l.iter().collect())
-    } else if let Ok(t) = keys.cast::<PyTuple>() {
-        Ok(t.iter().collect())
-    } else if keys.is_instance_of::<PyString>() || keys.is_instance_of::<PyBytes>() {
-        Err(PyTypeError::new_err(
-            "get_many takes a list of keys, not a single key (use get)",
-        ))
-    } else {
-        keys.try_iter()?.collect()
-    }
-}
-
-/// Run `locate` over a batch, releasing the GIL for large batches.
+/// Run `locate` over a batch: small batches here, large ones streamed (keys read with the GIL
+/// held while other threads look them up, the rest with the GIL released; see [`batch`]).
 fn locate_batch<'py>(
     py: Python<'py>,
     keys: &Bound<'py, PyAny>,
     locate: impl Fn(&[&[u8]], &mut [u32]) -> Result<(), AlgorithmError> + Sync,
 ) -> PyResult<Vec<u32>> {
-    let items = key_items(keys)?;
-    let slices: Vec<&[u8]> = items.iter().map(key_bytes).collect::<PyResult<_>>()?;
-    let mut out = vec![0u32; slices.len()];
-    let result = if slices.len() >= DETACH_BATCH {
-        py.detach(|| locate(&slices, &mut out))
+    let seq = batch::key_sequence(keys)?;
+    let n = seq.len()?;
+    let mut out = vec![0u32; n];
+    if n < batch::STREAM_BATCH {
+        let items = batch::items(&seq)?;
+        let slices: Vec<&[u8]> = items.iter().map(key_bytes).collect::<PyResult<_>>()?;
+        locate(&slices, &mut out).map_err(|e| error(py, e))?;
     } else {
-        locate(&slices, &mut out)
-    };
-    result.map_err(|e| error(py, e))?;
+        // An empty structure refuses even an empty batch: find out before reading any key.
+        locate(&[], &mut []).map_err(|e| error(py, e))?;
+        batch::stream(
+            &seq,
+            &mut out,
+            |k, buf| {
+                buf.extend_from_slice(key_bytes(k)?);
+                Ok(())
+            },
+            |keys, o| {
+                // Not empty (checked above), so this cannot fail.
+                let _ = locate(keys, o);
+            },
+        )?;
+    }
     Ok(out)
 }
 

@@ -3,6 +3,7 @@
 use pyo3::prelude::*;
 
 mod algorithms;
+mod batch;
 mod errors;
 mod paxos;
 mod ring;

@@ -12,10 +12,7 @@ use ringpax_core::ring::{
     DEFAULT_REPLICAS, Move, Ring, RingError, Scheme, SharedRing, TrackedRing,
 };
 
-use crate::errors;
-
-/// Batches at least this long are looked up on several threads, partly with the GIL released.
-const DETACH_BATCH: usize = 4096;
+use crate::{batch, errors};
 
 /// A tracked key, remembered as the Python type it came in as.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -458,29 +455,13 @@ impl ConsistentHash {
         py: Python<'py>,
         keys: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let seq = if keys.is_instance_of::<PyList>() || keys.is_instance_of::<PyTuple>() {
-            keys.clone()
-        } else if keys.is_instance_of::<PyString>() || keys.is_instance_of::<PyBytes>() {
-            return Err(PyTypeError::new_err(
-                "get_many takes a list of keys, not a single key (use get)",
-            ));
-        } else {
-            PyList::new(py, keys.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.into_any()
-        };
-        // Key `i`, read when its turn comes (a list could change in between if a key's
-        // `__str__` changes it: then this reads the list as it is, or raises IndexError).
-        let item = |i: usize| -> PyResult<Bound<'py, PyAny>> {
-            match seq.cast::<PyList>() {
-                Ok(l) => l.get_item(i),
-                Err(_) => seq.cast::<PyTuple>()?.get_item(i),
-            }
-        };
+        let seq = batch::key_sequence(keys)?;
         let n = seq.len()?;
         let snap = self.shared.snapshot();
         let ring = snap.ring();
         let mut out = vec![0u32; n];
-        if n < DETACH_BATCH || ring.is_empty() {
-            let items = (0..n).map(item).collect::<PyResult<Vec<_>>>()?;
+        if n < batch::STREAM_BATCH || ring.is_empty() {
+            let items = batch::items(&seq)?;
             let slices: Vec<Cow<'_, [u8]>> = items
                 .iter()
                 .map(|k| self.bytes(k))
@@ -488,22 +469,22 @@ impl ConsistentHash {
             ring.locate_many(&slices, &mut out)
                 .map_err(|e| errors::ring(py, e))?;
         } else {
-            // Keys are copied out of the Python objects here (GIL held) while other threads
-            // already hash and search the earlier ones; the rest runs with the GIL released.
-            let finish = |work: &(dyn Fn() + Sync)| py.detach(work);
-            let read = ring.locate_streamed(
+            batch::stream(
+                &seq,
                 &mut out,
-                |i, buf| {
-                    let k = item(i)?;
+                |k, buf| {
                     match self.mode {
-                        KeyMode::Strict => buf.extend_from_slice(key_bytes(&k)?),
-                        _ => buf.extend_from_slice(&self.bytes(&k)?),
+                        // The common case copies the key's bytes straight from the object.
+                        KeyMode::Strict => buf.extend_from_slice(key_bytes(k)?),
+                        _ => buf.extend_from_slice(&self.bytes(k)?),
                     }
-                    Ok::<(), PyErr>(())
+                    Ok(())
                 },
-                finish,
-            );
-            read.map_err(|e| errors::ring(py, e))??;
+                |keys, o| {
+                    // Not empty (checked above), so this cannot fail.
+                    let _ = ring.locate_many(keys, o);
+                },
+            )?;
         }
         let names = names(py, &snap);
         PyList::new(py, out.into_iter().map(|i| names[i as usize].bind(py)))

@@ -449,9 +449,22 @@ def test_hash_choice(cls) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_large_batches_release_the_gil_and_agree() -> None:
-    ks = keys(50000)
+    # Streamed batches: str and bytes keys, around and beyond the 64-byte BLAKE3 block.
+    ks: list[str | bytes] = [
+        ("x" * (i % 90) + str(i)) if i % 2 else f"key-{i}-{'é' * (i % 40)}".encode()
+        for i in range(50000)
+    ]
     for obj in (JumpHash(100), Rendezvous([f"n{i}" for i in range(50)]), Maglev(["a", "b", "c"])):
-        assert obj.get_many(ks) == [obj.get(k) for k in ks]
+        expect = [obj.get(k) for k in ks]
+        assert obj.get_many(ks) == expect
+        assert obj.get_many(tuple(ks)) == expect
+        assert obj.get_many(iter(ks)) == expect
+        bad: list[object] = list(ks)
+        bad[30000] = None
+        with pytest.raises(TypeError, match="NoneType"):
+            obj.get_many(bad)  # type: ignore[arg-type]
+    with pytest.raises(EmptyRingError):
+        JumpHash(0).get_many(ks)
 
 
 def test_concurrent_readers_see_consistent_answers() -> None:

@@ -59,7 +59,78 @@ struct PackedKeys {
     ends: Vec<usize>,
 }
 
-/// Keys per piece of work in [`Ring::locate_streamed`].
+/// A batch lookup whose keys only the calling thread can read (a binding reading them out of
+/// its runtime's objects, under that runtime's lock): `key(i, buf)` appends the bytes of key
+/// `i` to `buf`, for `i` in `0..out.len()`, in order, on the calling thread, while other
+/// threads (one fewer than the machine's cores) already run `locate` on the keys read so far,
+/// [`STREAM_CHUNK`] at a time. The keys are copied, so the caller's objects are not needed once
+/// `key` returns. After the last key the calling thread helps finish inside `finish`, which
+/// must call the function it is given once (a binding can release its lock around it).
+///
+/// `locate(keys, out)` fills `out[i]` for `keys[i]` (batches of at most 64 keys). Returns the
+/// first error of `key`, which stops the reading (entries of `out` from there on are
+/// unspecified).
+pub fn stream_lookups<E>(
+    out: &mut [u32],
+    mut key: impl FnMut(usize, &mut Vec<u8>) -> Result<(), E>,
+    finish: impl FnOnce(&(dyn Fn() + Sync)),
+    locate: impl Fn(&[&[u8]], &mut [u32]) + Sync,
+) -> Result<(), E> {
+    let locate_packed = |keys: &PackedKeys, out: &mut [u32]| {
+        const GROUP: usize = 64;
+        let mut start = 0;
+        let mut group: [&[u8]; GROUP] = [&[]; GROUP];
+        for (ends, os) in keys.ends.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
+            for (slot, &end) in group.iter_mut().zip(ends) {
+                *slot = &keys.bytes[start..end];
+                start = end;
+            }
+            locate(&group[..ends.len()], os);
+        }
+    };
+    let helpers = cores() - 1;
+    let mut failed = None;
+    crossbeam::scope(|s| {
+        let (tx, rx) = crossbeam::channel::unbounded::<(PackedKeys, &mut [u32])>();
+        for _ in 0..helpers {
+            let rx = rx.clone();
+            let locate_packed = &locate_packed;
+            s.spawn(move |_| {
+                for (keys, o) in rx {
+                    locate_packed(&keys, o);
+                }
+            });
+        }
+        let mut next = 0;
+        'read: for os in out.chunks_mut(STREAM_CHUNK) {
+            let mut keys = PackedKeys {
+                bytes: Vec::with_capacity(os.len() * 16),
+                ends: Vec::with_capacity(os.len()),
+            };
+            for _ in 0..os.len() {
+                if let Err(e) = key(next, &mut keys.bytes) {
+                    failed = Some(e);
+                    break 'read;
+                }
+                keys.ends.push(keys.bytes.len());
+                next += 1;
+            }
+            // The receivers outlive the sender, so the send cannot fail.
+            let _ = tx.send((keys, os));
+        }
+        drop(tx);
+        let work = || {
+            for (keys, o) in rx.iter() {
+                locate_packed(&keys, o);
+            }
+        };
+        finish(&work);
+    })
+    .expect("lookup threads do not panic");
+    failed.map_or(Ok(()), Err)
+}
+
+/// Keys per piece of work in [`stream_lookups`].
 pub const STREAM_CHUNK: usize = 4096;
 
 #[derive(Clone, Debug)]
@@ -413,76 +484,24 @@ impl Ring {
     }
 
     /// [`locate_many`](Ring::locate_many) for keys that only the calling thread can read (a
-    /// binding reading them out of its runtime's objects): `key(i, buf)` appends the bytes of
-    /// key `i` to `buf`, for `i` in `0..out.len()`, in order, on the calling thread, while
-    /// other threads already hash and search the keys read so far, [`STREAM_CHUNK`] at a time.
-    /// The keys are copied, so the caller's objects are not needed once `key` returns. After
-    /// the last key the calling thread helps finish inside `finish`, which must call the
-    /// function it is given once (a binding can release a global interpreter lock around it).
+    /// binding reading them out of its runtime's objects), through [`stream_lookups`]: `key(i,
+    /// buf)` appends the bytes of key `i` to `buf`, while other threads already look up the
+    /// keys read so far; the calling thread helps finish inside `finish`.
     ///
     /// Returns `Err` for an empty ring (before calling `key`), else `Ok` of the first error of
     /// `key`, which stops the reading (entries of `out` from there on are unspecified).
     pub fn locate_streamed<E>(
         &self,
         out: &mut [u32],
-        mut key: impl FnMut(usize, &mut Vec<u8>) -> Result<(), E>,
+        key: impl FnMut(usize, &mut Vec<u8>) -> Result<(), E>,
         finish: impl FnOnce(&(dyn Fn() + Sync)),
     ) -> Result<Result<(), E>, RingError> {
         if self.continuum.is_empty() {
             return Err(RingError::EmptyRing);
         }
-        let helpers = cores() - 1;
-        let mut failed = None;
-        crossbeam::scope(|s| {
-            let (tx, rx) = crossbeam::channel::unbounded::<(PackedKeys, &mut [u32])>();
-            for _ in 0..helpers {
-                let rx = rx.clone();
-                s.spawn(move |_| {
-                    for (keys, o) in rx {
-                        self.locate_packed(&keys, o);
-                    }
-                });
-            }
-            let mut next = 0;
-            'read: for os in out.chunks_mut(STREAM_CHUNK) {
-                let mut keys = PackedKeys {
-                    bytes: Vec::with_capacity(os.len() * 16),
-                    ends: Vec::with_capacity(os.len()),
-                };
-                for _ in 0..os.len() {
-                    if let Err(e) = key(next, &mut keys.bytes) {
-                        failed = Some(e);
-                        break 'read;
-                    }
-                    keys.ends.push(keys.bytes.len());
-                    next += 1;
-                }
-                // The receivers outlive the sender, so the send cannot fail.
-                let _ = tx.send((keys, os));
-            }
-            drop(tx);
-            let work = || {
-                for (keys, o) in rx.iter() {
-                    self.locate_packed(&keys, o);
-                }
-            };
-            finish(&work);
-        })
-        .expect("lookup threads do not panic");
-        Ok(failed.map_or(Ok(()), Err))
-    }
-
-    fn locate_packed(&self, keys: &PackedKeys, out: &mut [u32]) {
-        const GROUP: usize = 64;
-        let mut start = 0;
-        let mut group: [&[u8]; GROUP] = [&[]; GROUP];
-        for (ends, os) in keys.ends.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
-            for (slot, &end) in group.iter_mut().zip(ends) {
-                *slot = &keys.bytes[start..end];
-                start = end;
-            }
-            self.locate_chunk(&group[..ends.len()], os);
-        }
+        Ok(stream_lookups(out, key, finish, |keys, o| {
+            self.locate_chunk(keys, o)
+        }))
     }
 
     fn locate_chunk<K: AsRef<[u8]>>(&self, keys: &[K], out: &mut [u32]) {
