@@ -491,7 +491,7 @@ impl PaxosSim {
         };
         config.trace = trace;
         config.mutation = mutation_arg(py, _mutation)?;
-        let sim = Box::new(Sim::new(config).map_err(|e| errors::sim(py, e))?);
+        let sim = Sim::new_boxed(config).map_err(|e| errors::sim(py, e))?;
         Ok(PaxosSim {
             sim,
             size,

@@ -157,6 +157,23 @@ impl<V: Clone + Eq + Debug> Sim<V> {
     pub fn new(config: SimConfig) -> Result<Sim<V>, SimError> {
         config.network.validate()?;
         let paxos = Self::build_paxos_config(&config, config.nodes)?;
+        let mut sim = Self::without_nodes(config, paxos);
+        sim.build_nodes()?;
+        Ok(sim)
+    }
+
+    /// [`new`](Sim::new), built in a box. A `Sim` is over a kilobyte: built where it will live,
+    /// it is not copied through the `Result` and into the box (bindings keep it boxed).
+    pub fn new_boxed(config: SimConfig) -> Result<Box<Sim<V>>, SimError> {
+        config.network.validate()?;
+        let paxos = Self::build_paxos_config(&config, config.nodes)?;
+        let mut sim = Box::new(Self::without_nodes(config, paxos));
+        sim.build_nodes()?;
+        Ok(sim)
+    }
+
+    #[inline(always)]
+    fn without_nodes(config: SimConfig, paxos: Config) -> Sim<V> {
         let nodes = config.nodes as usize;
         // Room for a fault-free decision's events (about 4 per node) without regrowing.
         let trace_room = if config.trace {
@@ -164,7 +181,7 @@ impl<V: Clone + Eq + Debug> Sim<V> {
         } else {
             0
         };
-        let mut sim = Sim {
+        Sim {
             rng: SimRng::new(config.seed),
             checker: Checker::new(config.seed, paxos.clone()),
             paxos,
@@ -182,9 +199,7 @@ impl<V: Clone + Eq + Debug> Sim<V> {
             trace: Vec::with_capacity(trace_room),
             send_buf: Vec::with_capacity((nodes + 1).min(1024)),
             started: false,
-        };
-        sim.build_nodes()?;
-        Ok(sim)
+        }
     }
 
     fn build_paxos_config(config: &SimConfig, nodes: u32) -> Result<Config, SimError> {
