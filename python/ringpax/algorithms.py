@@ -29,9 +29,10 @@ classes (``InvalidArgumentError``, ``DuplicateNodeError``, ``UnknownNodeError``,
 ``EmptyRingError``). Placement is the same from Rust, C and Python (spec in
 ``core/src/ring/algorithms/mod.rs``).
 
-Thread safety: lookups may run from many threads at once (``get_many`` releases the GIL for
-large batches); a membership change while another thread uses the same object raises
-``RuntimeError`` ("already borrowed") rather than corrupting it. Serialise writers yourself.
+Thread safety: an object may be shared by many threads, for lookups and changes alike. Each
+lookup (a whole ``get_many`` batch included; it releases the GIL for large batches) answers
+from the membership as it was at one moment during the call; membership changes serialise
+among themselves, never block lookups and never make them fail.
 """
 
 from __future__ import annotations

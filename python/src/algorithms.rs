@@ -3,15 +3,20 @@
 //! Keys are `str` (hashed as UTF-8) or `bytes` (as is), borrowed without copying; node names
 //! are handed back as cached `str` objects. `hash="blake3"` (default) or `"xxh3"`, and `key=`
 //! (32 bytes) for keyed BLAKE3, as for `ConsistentHash`. Errors map to `ringpax.errors` here, in
-//! one function. A membership change while another thread uses the same object raises
-//! `RuntimeError` ("already borrowed") instead of corrupting it.
+//! one function.
+//!
+//! Each object keeps its state in a [`Published`] version: lookups load one version per call
+//! (lock-free) and answer from it throughout, so a batch answers from one membership; changes
+//! serialise on the writer lock, change a copy and publish it, never blocking lookups.
+use std::sync::Arc;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
-use ringpax_core::ring::KeyHasher;
 use ringpax_core::ring::algorithms::{
     self as core, AlgorithmError, DEFAULT_TABLE_SIZE, MAX_BUCKETS,
 };
+use ringpax_core::ring::{KeyHasher, Published};
 
 use crate::{batch, errors};
 
@@ -263,8 +268,80 @@ fn members(
     Ok(out)
 }
 
-fn cached_names<'a>(py: Python<'_>, names: impl Iterator<Item = &'a str>) -> Vec<Py<PyString>> {
+fn cached_names<'a>(py: Python<'_>, names: impl Iterator<Item = &'a str>) -> Arc<[Py<PyString>]> {
     names.map(|n| PyString::new(py, n).unbind()).collect()
+}
+
+/// One published version of an object: the core structure and its node names as `str`
+/// objects by node index (none for unnamed jump buckets).
+#[derive(Clone)]
+struct State<C> {
+    inner: C,
+    names: Arc<[Py<PyString>]>,
+}
+
+type Shared<C> = Published<State<C>>;
+
+/// Change `shared` under its writer lock (`f` runs on a copy that is then published; it runs no
+/// Python code, so the GIL, held throughout, is never released while the lock is held). When
+/// another writer holds the lock, wait for it with the GIL released, then try again.
+///
+/// The copy is published even when the core change fails; every core change used here
+/// (`add_bucket`, `remove_bucket`, `add_node`, `remove_node`) checks everything before it
+/// changes anything, and the names are refreshed only on success, so that copy equals the
+/// previous version.
+fn change<C, R>(py: Python<'_>, shared: &Shared<C>, mut f: impl FnOnce(&mut State<C>) -> R) -> R
+where
+    C: Clone + Send + Sync,
+{
+    loop {
+        match shared.try_update(f) {
+            Ok(out) => return out,
+            Err(back) => {
+                f = back;
+                py.detach(|| shared.wait_for_writer());
+            }
+        }
+    }
+}
+
+impl State<core::JumpHash> {
+    fn new(py: Python<'_>, inner: core::JumpHash) -> Self {
+        let mut this = State {
+            inner,
+            names: Arc::new([]),
+        };
+        this.refresh(py);
+        this
+    }
+
+    fn refresh(&mut self, py: Python<'_>) {
+        if let Some(names) = self.inner.names() {
+            self.names = cached_names(py, names);
+        }
+    }
+}
+
+impl State<core::Rendezvous> {
+    fn new(py: Python<'_>, inner: core::Rendezvous) -> Self {
+        let names = cached_names(py, inner.nodes());
+        State { inner, names }
+    }
+
+    fn refresh(&mut self, py: Python<'_>) {
+        self.names = cached_names(py, self.inner.nodes());
+    }
+}
+
+impl State<core::Maglev> {
+    fn new(py: Python<'_>, inner: core::Maglev) -> Self {
+        let names = cached_names(py, inner.nodes());
+        State { inner, names }
+    }
+
+    fn refresh(&mut self, py: Python<'_>) {
+        self.names = cached_names(py, self.inner.nodes());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,18 +351,9 @@ fn cached_names<'a>(py: Python<'_>, names: impl Iterator<Item = &'a str>) -> Vec
 /// `JumpHash(buckets=0, *, nodes=None, hash="blake3", key=None)`. Lookups need no table and
 /// cost O(log n); buckets can only be added or removed at the end (`add_bucket`,
 /// `remove_bucket`), which moves the minimum: only keys of the new or removed bucket.
-#[pyclass(subclass, module = "ringpax._native")]
+#[pyclass(subclass, frozen, module = "ringpax._native")]
 pub struct JumpHash {
-    inner: core::JumpHash,
-    names: Vec<Py<PyString>>,
-}
-
-impl JumpHash {
-    fn refresh(&mut self, py: Python<'_>) {
-        if let Some(names) = self.inner.names() {
-            self.names = cached_names(py, names);
-        }
-    }
+    state: Shared<core::JumpHash>,
 }
 
 #[pymethods]
@@ -331,116 +399,123 @@ impl JumpHash {
             }
         }
         .map_err(|e| error(py, e))?;
-        let mut this = JumpHash {
-            inner,
-            names: Vec::new(),
-        };
-        this.refresh(py);
-        Ok(this)
+        Ok(JumpHash {
+            state: Published::new(State::<core::JumpHash>::new(py, inner)),
+        })
     }
 
     /// Number of buckets.
     #[getter]
     fn buckets(&self) -> u32 {
-        self.inner.buckets()
+        self.state.load().inner.buckets()
     }
 
     /// Bucket names in bucket order, or `None` for unnamed buckets.
     #[getter(nodes)]
     fn node_list<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
-        if !self.inner.is_named() {
+        let s = self.state.load();
+        if !s.inner.is_named() {
             return Ok(None);
         }
-        PyList::new(py, self.names.iter().map(|n| n.bind(py))).map(Some)
+        PyList::new(py, s.names.iter().map(|n| n.bind(py))).map(Some)
     }
 
     /// Name of the key hash (`"blake3"`, `"blake3-keyed"` or `"xxh3"`).
     #[getter]
     fn hash_name(&self) -> &'static str {
-        self.inner.hasher().name()
+        self.state.load().inner.hasher().name()
     }
 
     fn __len__(&self) -> usize {
-        self.inner.buckets() as usize
+        self.state.load().inner.buckets() as usize
     }
 
     fn __contains__(&self, node: &Bound<'_, PyAny>) -> bool {
         node.cast::<PyString>()
             .ok()
-            .and_then(|s| s.to_str().ok().map(|n| self.inner.bucket_of(n).is_some()))
+            .and_then(|s| {
+                s.to_str()
+                    .ok()
+                    .map(|n| self.state.load().inner.bucket_of(n).is_some())
+            })
             .unwrap_or(false)
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let class = slf.get_type().name()?;
-        let this = slf.borrow();
+        let s = slf.get().state.load();
         Ok(format!(
             "{class}(buckets={}, named={}, hash='{}')",
-            this.inner.buckets(),
-            if this.inner.is_named() {
-                "True"
-            } else {
-                "False"
-            },
-            this.inner.hasher().name()
+            s.inner.buckets(),
+            if s.inner.is_named() { "True" } else { "False" },
+            s.inner.hasher().name()
         ))
     }
 
     /// The 64-bit hash of `key` that the jump starts from.
     fn hash(&self, key: &Bound<'_, PyAny>) -> PyResult<u64> {
-        Ok(self.inner.hash(key_bytes(key)?))
+        Ok(self.state.load().inner.hash(key_bytes(key)?))
     }
 
     /// The bucket of `key`.
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<u32> {
         let bytes = key_bytes(key)?;
-        self.inner.get(bytes).map_err(|e| error(py, e))
+        self.state.load().inner.get(bytes).map_err(|e| error(py, e))
     }
 
     /// The name of the bucket of `key` (named buckets only).
     fn get_node(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyString>> {
         let bytes = key_bytes(key)?;
-        if !self.inner.is_named() {
+        let s = self.state.load();
+        if !s.inner.is_named() {
             return Err(error(py, AlgorithmError::UnnamedBuckets));
         }
-        let b = self.inner.get(bytes).map_err(|e| error(py, e))?;
-        Ok(self.names[b as usize].clone_ref(py))
+        let b = s.inner.get(bytes).map_err(|e| error(py, e))?;
+        Ok(s.names[b as usize].clone_ref(py))
     }
 
     /// The bucket of every key of `keys`, in order. Large batches run with the GIL released,
     /// split across threads.
     fn get_many(&self, py: Python<'_>, keys: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
-        let inner = &self.inner;
+        let s = self.state.snapshot();
+        let inner = &s.inner;
         locate_batch(py, keys, |k, o| inner.locate_many(k, o))
     }
 
     /// The bucket named `node`.
     fn bucket_of(&self, py: Python<'_>, node: &Bound<'_, PyAny>) -> PyResult<u32> {
         let name = node_name(node)?;
-        if !self.inner.is_named() {
+        let s = self.state.load();
+        if !s.inner.is_named() {
             return Err(error(py, AlgorithmError::UnnamedBuckets));
         }
-        self.inner
+        s.inner
             .bucket_of(name)
             .ok_or_else(|| error(py, AlgorithmError::UnknownNode(name.to_owned())))
     }
 
     /// Append a bucket (named buckets need a new `node` name); returns its number.
     #[pyo3(signature = (node = None))]
-    fn add_bucket(&mut self, py: Python<'_>, node: Option<&Bound<'_, PyAny>>) -> PyResult<u32> {
+    fn add_bucket(&self, py: Python<'_>, node: Option<&Bound<'_, PyAny>>) -> PyResult<u32> {
         let name = node.map(node_name).transpose()?;
-        let b = self.inner.add_bucket(name).map_err(|e| error(py, e))?;
-        self.refresh(py);
-        Ok(b)
+        change(py, &self.state, |s| {
+            let b = s.inner.add_bucket(name)?;
+            s.refresh(py);
+            Ok(b)
+        })
+        .map_err(|e| error(py, e))
     }
 
     /// Remove the last bucket (`node`, when given, must be its name); returns its number.
     #[pyo3(signature = (node = None))]
-    fn remove_bucket(&mut self, py: Python<'_>, node: Option<&Bound<'_, PyAny>>) -> PyResult<u32> {
+    fn remove_bucket(&self, py: Python<'_>, node: Option<&Bound<'_, PyAny>>) -> PyResult<u32> {
         let name = node.map(node_name).transpose()?;
-        let b = self.inner.remove_bucket(name).map_err(|e| error(py, e))?;
-        self.refresh(py);
-        Ok(b)
+        change(py, &self.state, |s| {
+            let b = s.inner.remove_bucket(name)?;
+            s.refresh(py);
+            Ok(b)
+        })
+        .map_err(|e| error(py, e))
     }
 }
 
@@ -450,16 +525,9 @@ impl JumpHash {
 ///
 /// `Rendezvous(nodes=(), weights=None, *, hash="blake3", key=None)`. Each lookup scores every
 /// node (O(n)); any node may join or leave and only the keys it wins or owned move.
-#[pyclass(subclass, module = "ringpax._native")]
+#[pyclass(subclass, frozen, module = "ringpax._native")]
 pub struct Rendezvous {
-    inner: core::Rendezvous,
-    names: Vec<Py<PyString>>,
-}
-
-impl Rendezvous {
-    fn refresh(&mut self, py: Python<'_>) {
-        self.names = cached_names(py, self.inner.nodes());
-    }
+    state: Shared<core::Rendezvous>,
 }
 
 #[pymethods]
@@ -478,26 +546,24 @@ impl Rendezvous {
         inner
             .add_nodes(members.iter().map(|(n, w)| (n.as_str(), *w)))
             .map_err(|e| error(py, e))?;
-        let mut this = Rendezvous {
-            inner,
-            names: Vec::new(),
-        };
-        this.refresh(py);
-        Ok(this)
+        Ok(Rendezvous {
+            state: Published::new(State::<core::Rendezvous>::new(py, inner)),
+        })
     }
 
     /// Node names, bytewise sorted.
     #[getter(nodes)]
     fn node_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.names.iter().map(|n| n.bind(py)))
+        PyList::new(py, self.state.load().names.iter().map(|n| n.bind(py)))
     }
 
     /// `{node: weight}`.
     #[getter]
     fn weights<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.state.load();
         let d = PyDict::new(py);
-        for (i, name) in self.names.iter().enumerate() {
-            d.set_item(name.bind(py), self.inner.weight_at(i).unwrap_or(0.0))?;
+        for (i, name) in s.names.iter().enumerate() {
+            d.set_item(name.bind(py), s.inner.weight_at(i).unwrap_or(0.0))?;
         }
         Ok(d)
     }
@@ -505,40 +571,41 @@ impl Rendezvous {
     /// Name of the key hash.
     #[getter]
     fn hash_name(&self) -> &'static str {
-        self.inner.hasher().name()
+        self.state.load().inner.hasher().name()
     }
 
     fn __len__(&self) -> usize {
-        self.inner.node_count()
+        self.state.load().inner.node_count()
     }
 
     fn __contains__(&self, node: &Bound<'_, PyAny>) -> bool {
         node.cast::<PyString>()
             .ok()
-            .and_then(|s| s.to_str().ok().map(|n| self.inner.contains(n)))
+            .and_then(|s| s.to_str().ok().map(|n| self.state.load().inner.contains(n)))
             .unwrap_or(false)
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let class = slf.get_type().name()?;
-        let this = slf.borrow();
+        let s = slf.get().state.load();
         Ok(format!(
             "{class}(nodes={}, hash='{}')",
-            this.inner.node_count(),
-            this.inner.hasher().name()
+            s.inner.node_count(),
+            s.inner.hasher().name()
         ))
     }
 
     /// The 64-bit hash of `key`.
     fn hash(&self, key: &Bound<'_, PyAny>) -> PyResult<u64> {
-        Ok(self.inner.hash(key_bytes(key)?))
+        Ok(self.state.load().inner.hash(key_bytes(key)?))
     }
 
     /// The node that owns `key`: the highest score.
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyString>> {
         let bytes = key_bytes(key)?;
-        let i = self.inner.get_index(bytes).map_err(|e| error(py, e))?;
-        Ok(self.names[i].clone_ref(py))
+        let s = self.state.load();
+        let i = s.inner.get_index(bytes).map_err(|e| error(py, e))?;
+        Ok(s.names[i].clone_ref(py))
     }
 
     /// The `k` highest-scoring distinct nodes for `key`, best first (`k <= len(self)`).
@@ -554,11 +621,12 @@ impl Rendezvous {
             return Err(errors::invalid(py, format!("k must be >= 0, got {k}")));
         }
         let k = usize::try_from(k).unwrap_or(usize::MAX);
-        let idx = self
+        let s = self.state.load();
+        let idx = s
             .inner
             .get_nodes_index(bytes, k)
             .map_err(|e| error(py, e))?;
-        PyList::new(py, idx.into_iter().map(|i| self.names[i].bind(py)))
+        PyList::new(py, idx.into_iter().map(|i| s.names[i].bind(py)))
     }
 
     /// The owner of every key of `keys`, in order. Large batches run with the GIL released,
@@ -568,38 +636,46 @@ impl Rendezvous {
         py: Python<'py>,
         keys: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let inner = &self.inner;
+        let s = self.state.snapshot();
+        let inner = &s.inner;
         let out = locate_batch(py, keys, |k, o| inner.locate_many(k, o))?;
-        PyList::new(py, out.into_iter().map(|i| self.names[i as usize].bind(py)))
+        PyList::new(py, out.into_iter().map(|i| s.names[i as usize].bind(py)))
     }
 
     /// Add `node` with `weight` (a number in [1e-9, 1e9]).
     #[pyo3(signature = (node, weight = None))]
     fn add_node(
-        &mut self,
+        &self,
         py: Python<'_>,
         node: &Bound<'_, PyAny>,
         weight: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let name = node_name(node)?;
         let w = weight.map(self::weight).transpose()?.unwrap_or(1.0);
-        self.inner.add_node(name, w).map_err(|e| error(py, e))?;
-        self.refresh(py);
-        Ok(())
+        change(py, &self.state, |s| {
+            s.inner.add_node(name, w)?;
+            s.refresh(py);
+            Ok(())
+        })
+        .map_err(|e| error(py, e))
     }
 
     /// Remove `node`; returns its weight.
-    fn remove_node(&mut self, py: Python<'_>, node: &Bound<'_, PyAny>) -> PyResult<f64> {
+    fn remove_node(&self, py: Python<'_>, node: &Bound<'_, PyAny>) -> PyResult<f64> {
         let name = node_name(node)?;
-        let w = self.inner.remove_node(name).map_err(|e| error(py, e))?;
-        self.refresh(py);
-        Ok(w)
+        change(py, &self.state, |s| {
+            let w = s.inner.remove_node(name)?;
+            s.refresh(py);
+            Ok(w)
+        })
+        .map_err(|e| error(py, e))
     }
 
     /// `{node: expected share of the keys}` (`weight / total weight`).
     fn distribution<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.state.load();
         let d = PyDict::new(py);
-        for (name, share) in self.names.iter().zip(self.inner.distribution()) {
+        for (name, share) in s.names.iter().zip(s.inner.distribution()) {
             d.set_item(name.bind(py), share)?;
         }
         Ok(d)
@@ -612,16 +688,9 @@ impl Rendezvous {
 ///
 /// `Maglev(nodes=(), table_size=65537, weights=None, *, hash="blake3", key=None)`. Every
 /// membership change rebuilds the table.
-#[pyclass(subclass, module = "ringpax._native")]
+#[pyclass(subclass, frozen, module = "ringpax._native")]
 pub struct Maglev {
-    inner: core::Maglev,
-    names: Vec<Py<PyString>>,
-}
-
-impl Maglev {
-    fn refresh(&mut self, py: Python<'_>) {
-        self.names = cached_names(py, self.inner.nodes());
-    }
+    state: Shared<core::Maglev>,
 }
 
 #[pymethods]
@@ -658,26 +727,24 @@ impl Maglev {
         inner
             .add_nodes(members.iter().map(|(n, w)| (n.as_str(), *w)))
             .map_err(|e| error(py, e))?;
-        let mut this = Maglev {
-            inner,
-            names: Vec::new(),
-        };
-        this.refresh(py);
-        Ok(this)
+        Ok(Maglev {
+            state: Published::new(State::<core::Maglev>::new(py, inner)),
+        })
     }
 
     /// Node names, bytewise sorted.
     #[getter(nodes)]
     fn node_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.names.iter().map(|n| n.bind(py)))
+        PyList::new(py, self.state.load().names.iter().map(|n| n.bind(py)))
     }
 
     /// `{node: weight}`.
     #[getter]
     fn weights<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.state.load();
         let d = PyDict::new(py);
-        for (i, name) in self.names.iter().enumerate() {
-            d.set_item(name.bind(py), self.inner.weight_at(i).unwrap_or(0.0))?;
+        for (i, name) in s.names.iter().enumerate() {
+            d.set_item(name.bind(py), s.inner.weight_at(i).unwrap_or(0.0))?;
         }
         Ok(d)
     }
@@ -685,47 +752,48 @@ impl Maglev {
     /// The lookup table size (a prime).
     #[getter]
     fn table_size(&self) -> u64 {
-        self.inner.table_size()
+        self.state.load().inner.table_size()
     }
 
     /// Name of the key hash.
     #[getter]
     fn hash_name(&self) -> &'static str {
-        self.inner.hasher().name()
+        self.state.load().inner.hasher().name()
     }
 
     fn __len__(&self) -> usize {
-        self.inner.node_count()
+        self.state.load().inner.node_count()
     }
 
     fn __contains__(&self, node: &Bound<'_, PyAny>) -> bool {
         node.cast::<PyString>()
             .ok()
-            .and_then(|s| s.to_str().ok().map(|n| self.inner.contains(n)))
+            .and_then(|s| s.to_str().ok().map(|n| self.state.load().inner.contains(n)))
             .unwrap_or(false)
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let class = slf.get_type().name()?;
-        let this = slf.borrow();
+        let s = slf.get().state.load();
         Ok(format!(
             "{class}(nodes={}, table_size={}, hash='{}')",
-            this.inner.node_count(),
-            this.inner.table_size(),
-            this.inner.hasher().name()
+            s.inner.node_count(),
+            s.inner.table_size(),
+            s.inner.hasher().name()
         ))
     }
 
     /// The 64-bit hash of `key` (its table entry is this modulo `table_size`).
     fn hash(&self, key: &Bound<'_, PyAny>) -> PyResult<u64> {
-        Ok(self.inner.hash(key_bytes(key)?))
+        Ok(self.state.load().inner.hash(key_bytes(key)?))
     }
 
     /// The node that owns `key`.
     fn get(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyString>> {
         let bytes = key_bytes(key)?;
-        let i = self.inner.get_index(bytes).map_err(|e| error(py, e))?;
-        Ok(self.names[i].clone_ref(py))
+        let s = self.state.load();
+        let i = s.inner.get_index(bytes).map_err(|e| error(py, e))?;
+        Ok(s.names[i].clone_ref(py))
     }
 
     /// The owner of every key of `keys`, in order. Large batches run with the GIL released,
@@ -735,49 +803,58 @@ impl Maglev {
         py: Python<'py>,
         keys: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let inner = &self.inner;
+        let s = self.state.snapshot();
+        let inner = &s.inner;
         let out = locate_batch(py, keys, |k, o| inner.locate_many(k, o))?;
-        PyList::new(py, out.into_iter().map(|i| self.names[i as usize].bind(py)))
+        PyList::new(py, out.into_iter().map(|i| s.names[i as usize].bind(py)))
     }
 
     /// Add `node` with `weight` (a number in [1e-9, 1e9]) and rebuild the table.
     #[pyo3(signature = (node, weight = None))]
     fn add_node(
-        &mut self,
+        &self,
         py: Python<'_>,
         node: &Bound<'_, PyAny>,
         weight: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let name = node_name(node)?;
         let w = weight.map(self::weight).transpose()?.unwrap_or(1.0);
-        self.inner.add_node(name, w).map_err(|e| error(py, e))?;
-        self.refresh(py);
-        Ok(())
+        change(py, &self.state, |s| {
+            s.inner.add_node(name, w)?;
+            s.refresh(py);
+            Ok(())
+        })
+        .map_err(|e| error(py, e))
     }
 
     /// Remove `node` and rebuild the table; returns its weight.
-    fn remove_node(&mut self, py: Python<'_>, node: &Bound<'_, PyAny>) -> PyResult<f64> {
+    fn remove_node(&self, py: Python<'_>, node: &Bound<'_, PyAny>) -> PyResult<f64> {
         let name = node_name(node)?;
-        let w = self.inner.remove_node(name).map_err(|e| error(py, e))?;
-        self.refresh(py);
-        Ok(w)
+        change(py, &self.state, |s| {
+            let w = s.inner.remove_node(name)?;
+            s.refresh(py);
+            Ok(w)
+        })
+        .map_err(|e| error(py, e))
     }
 
     /// The lookup table as node names (`table_size` entries; empty without nodes).
     fn table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let s = self.state.load();
         PyList::new(
             py,
-            self.inner
+            s.inner
                 .table()
                 .iter()
-                .map(|&i| self.names[i as usize].bind(py)),
+                .map(|&i| s.names[i as usize].bind(py)),
         )
     }
 
     /// `{node: share of the table}` (its share of the keys); the shares sum to 1.
     fn distribution<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.state.load();
         let d = PyDict::new(py);
-        for (name, share) in self.names.iter().zip(self.inner.distribution()) {
+        for (name, share) in s.names.iter().zip(s.inner.distribution()) {
             d.set_item(name.bind(py), share)?;
         }
         Ok(d)

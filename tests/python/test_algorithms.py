@@ -8,6 +8,7 @@ import heapq
 import math
 import threading
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from blake3 import blake3
@@ -484,6 +485,81 @@ def test_concurrent_readers_see_consistent_answers() -> None:
     for t in threads:
         t.join()
     assert not errors
+
+
+@pytest.mark.parametrize("kind", ["jump", "rendezvous", "maglev"])
+def test_membership_changes_while_other_threads_look_up(kind: str) -> None:
+    # Readers run streamed batches (the GIL-released path) and single lookups while a writer
+    # grows and shrinks the membership: nothing raises, every answer is a member of some
+    # membership the writer made, and each batch answers from one of those memberships whole.
+    ks = keys(20000, prefix="conc:")
+    base = [f"n{i}" for i in range(10)]
+    extra = [f"x{i}" for i in range(4)]
+    obj: JumpHash | Rendezvous | Maglev
+    grow: Callable[[str], object]
+    shrink: Callable[[str], object]
+    # The batch answer of each membership the writer makes (base, then one to four more).
+    batches: list[tuple[object, ...]]
+    if kind == "jump":
+        jump = JumpHash(len(base))
+        obj = jump
+        grow = lambda _x: jump.add_bucket()  # noqa: E731
+        shrink = lambda _x: jump.remove_bucket()  # noqa: E731
+        batches = [tuple(JumpHash(len(base) + k).get_many(ks)) for k in range(len(extra) + 1)]
+        members: set[object] = set(range(len(base) + len(extra)))
+    else:
+        cls = Rendezvous if kind == "rendezvous" else Maglev
+        named = cls(base)
+        obj = named
+        grow = named.add_node
+        shrink = named.remove_node
+        batches = [tuple(cls(base + extra[:k]).get_many(ks)) for k in range(len(extra) + 1)]
+        members = set(base + extra)
+    expected = set(batches)
+    assert len(expected) == len(extra) + 1
+    sizes = range(len(base), len(base) + len(extra) + 1)
+    stop = threading.Event()
+    errors: list[str] = []
+    changes = [0]
+
+    def writer() -> None:
+        try:
+            while not stop.is_set():
+                for x in extra:
+                    grow(x)
+                for x in reversed(extra):
+                    shrink(x)
+                changes[0] += 2 * len(extra)
+        except BaseException as e:
+            errors.append(f"writer: {e!r}")
+
+    def reader(seed: int) -> None:
+        try:
+            for round_ in range(4):
+                batch = tuple(obj.get_many(ks))
+                if batch not in expected:
+                    errors.append(f"a batch mixed memberships (round {round_})")
+                for k in ks[seed * 300 : seed * 300 + 300]:
+                    if obj.get(k) not in members:
+                        errors.append(f"get({k!r}) is not a member")
+                if len(obj) not in sizes:
+                    errors.append(f"len {len(obj)}")
+        except BaseException as e:
+            errors.append(f"reader: {e!r}")
+
+    w = threading.Thread(target=writer)
+    readers = [threading.Thread(target=reader, args=(i,)) for i in range(4)]
+    w.start()
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    stop.set()
+    w.join()
+    assert not errors, errors[:5]
+    assert changes[0] > 0
+    # The writer always ends a cycle on the starting membership.
+    assert tuple(obj.get_many(ks)) == batches[0]
 
 
 def test_exported_from_the_package() -> None:

@@ -33,7 +33,7 @@ use continuum::Continuum;
 pub use error::RingError;
 pub use hash::KeyHasher;
 pub use scheme::Scheme;
-pub use shared::{SharedRing, Snapshot};
+pub use shared::{Published, SharedRing, Snapshot};
 pub use tracked::{Move, TrackedRing};
 
 /// Default number of points per unit of weight.
