@@ -469,9 +469,13 @@ def test_large_batches_release_the_gil_and_agree() -> None:
 
 
 def test_concurrent_readers_see_consistent_answers() -> None:
-    objs = [JumpHash(64), Rendezvous([f"n{i}" for i in range(20)]), Maglev(["x", "y", "z"])]
+    objs: list[JumpHash | Rendezvous | Maglev] = [
+        JumpHash(64),
+        Rendezvous([f"n{i}" for i in range(20)]),
+        Maglev(["x", "y", "z"]),
+    ]
     ks = keys(6000)
-    expect = [o.get_many(ks) for o in objs]
+    expect: list[list[int] | list[str]] = [o.get_many(ks) for o in objs]
     errors: list[str] = []
 
     def reader() -> None:
