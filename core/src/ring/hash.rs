@@ -66,6 +66,26 @@ impl KeyHasher {
         }
     }
 
+    /// `out[i] = locate(hash(keys[i]))` for every key, hashing a group of keys at a time with
+    /// [`hash_many`](KeyHasher::hash_many); the `locate` calls of a group are independent, so
+    /// their cache misses overlap.
+    pub(crate) fn map_hashes<K: AsRef<[u8]>>(
+        &self,
+        keys: &[K],
+        out: &mut [u32],
+        locate: impl Fn(u64) -> u32,
+    ) {
+        const GROUP: usize = 64;
+        let mut hashes = [0u64; GROUP];
+        for (ks, os) in keys.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
+            let hashes = &mut hashes[..ks.len()];
+            self.hash_many(ks, hashes);
+            for (h, o) in hashes.iter().zip(os.iter_mut()) {
+                *o = locate(*h);
+            }
+        }
+    }
+
     /// The name used for this hasher on every face (`"blake3"`, `"blake3-keyed"`, `"xxh3"`).
     pub fn name(&self) -> &'static str {
         match self {

@@ -506,17 +506,7 @@ impl Ring {
 
     fn locate_chunk<K: AsRef<[u8]>>(&self, keys: &[K], out: &mut [u32]) {
         if let Scheme::Ringpax(hasher) = &self.scheme {
-            // Hash a group of keys together (BLAKE3 lanes), then search for all of them: the
-            // searches are independent, so their cache misses overlap.
-            const GROUP: usize = 64;
-            let mut positions = [0u64; GROUP];
-            for (ks, os) in keys.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
-                let positions = &mut positions[..ks.len()];
-                hasher.hash_many(ks, positions);
-                for (p, o) in positions.iter().zip(os.iter_mut()) {
-                    *o = self.continuum.owner_of(*p);
-                }
-            }
+            hasher.map_hashes(keys, out, |p| self.continuum.owner_of(p));
             return;
         }
         for (k, o) in keys.iter().zip(out.iter_mut()) {

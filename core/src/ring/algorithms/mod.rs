@@ -65,34 +65,17 @@ pub(crate) fn locate_batch<K, F>(
     let threads = super::cores();
     let work = keys.len().saturating_mul(work_per_key.max(1));
     if work < super::PARALLEL_BATCH || threads < 2 || keys.len() < 2 {
-        fill(keys, out, hasher, &locate);
+        hasher.map_hashes(keys, out, &locate);
         return;
     }
     let chunk = keys.len().div_ceil(threads);
     let locate = &locate;
     crossbeam::scope(|s| {
         for (k, o) in keys.chunks(chunk).zip(out.chunks_mut(chunk)) {
-            s.spawn(move |_| fill(k, o, hasher, locate));
+            s.spawn(move |_| hasher.map_hashes(k, o, locate));
         }
     })
     .expect("lookup threads do not panic");
-}
-
-fn fill<K: AsRef<[u8]>>(
-    keys: &[K],
-    out: &mut [u32],
-    hasher: &KeyHasher,
-    locate: &impl Fn(u64) -> u32,
-) {
-    const GROUP: usize = 64;
-    let mut hashes = [0u64; GROUP];
-    for (ks, os) in keys.chunks(GROUP).zip(out.chunks_mut(GROUP)) {
-        let hashes = &mut hashes[..ks.len()];
-        hasher.hash_many(ks, hashes);
-        for (h, o) in hashes.iter().zip(os.iter_mut()) {
-            *o = locate(*h);
-        }
-    }
 }
 
 /// `h(UTF-8(name) + "#" + decimal(i))`, the same naming as ring points.
