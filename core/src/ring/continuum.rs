@@ -142,7 +142,14 @@ impl Fast {
     /// pass and recomputes only the buckets whose first point or point count changed: each
     /// changed point's bucket, the empty buckets just before it, and the empty buckets at the
     /// end that wrap to the smallest point. A full build when the owner width changes.
-    fn rebuilt(&self, entries: &[Entry], changed: &[u64], added: bool, at: u32) -> Fast {
+    fn rebuilt(
+        &self,
+        entries: &[Entry],
+        (index, index_shift): (&[Slot], u32),
+        changed: &[u64],
+        added: bool,
+        at: u32,
+    ) -> Fast {
         let owners = if added {
             self.owners + 1
         } else {
@@ -171,7 +178,7 @@ impl Fast {
         let empty = fast.empty_field();
         let redo = |fast: &Fast, slots: &mut Vec<u16>, b: usize| {
             let start = (b as u64) << fast.shift;
-            let lo = entries.partition_point(|e| e.point < start);
+            let lo = lower_bound(entries, index, index_shift, start);
             let in_bucket = |k: usize| {
                 entries
                     .get(k)
@@ -254,7 +261,7 @@ impl Continuum {
         let new_rank = rank(at);
         let mut i = 0;
         for &np in new_points {
-            let mut j = i + old[i..].partition_point(|e| e.point < np);
+            let mut j = lower_bound(old, &self.index, self.shift, np).max(i);
             while j < old.len() && old[j].point == np && rank(shift(&old[j]).owner) < new_rank {
                 j += 1;
             }
@@ -281,7 +288,7 @@ impl Continuum {
         let mut i = 0;
         for &v in old_points {
             // The entry (v, at): among the entries equal to v, the one owned by `at`.
-            let mut j = i + old[i..].partition_point(|e| e.point < v);
+            let mut j = lower_bound(old, &self.index, self.shift, v).max(i);
             while j < old.len() && old[j].owner != at {
                 j += 1;
             }
@@ -347,7 +354,7 @@ impl Continuum {
             // Slots whose first point is now one of the new points (found by walking back from
             // each new point's bucket), and the wrap-around slots if a new point came first.
             for &c in changed {
-                let mut pos = entries.partition_point(|e| e.point < c);
+                let mut pos = lower_bound(&entries, &index, self.shift, c);
                 while entries[pos].owner != at {
                     pos += 1;
                 }
@@ -376,7 +383,9 @@ impl Continuum {
                 }
             }
         }
-        let fast = self.fast.rebuilt(&entries, changed, added, at);
+        let fast = self
+            .fast
+            .rebuilt(&entries, (&index, self.shift), changed, added, at);
         Continuum {
             entries,
             index,
@@ -433,16 +442,7 @@ impl Continuum {
     /// The continuum must not be empty.
     #[inline]
     pub(crate) fn position(&self, h: u64) -> usize {
-        let b = (h >> self.shift) as usize;
-        let mut lo = self.index[b].start as usize;
-        let hi = self.index[b + 1].start as usize;
-        if hi - lo > 8 {
-            lo += self.entries[lo..hi].partition_point(|e| e.point < h);
-        } else {
-            while lo < hi && self.entries[lo].point < h {
-                lo += 1;
-            }
-        }
+        let lo = lower_bound(&self.entries, &self.index, self.shift, h);
         if lo == self.entries.len() { 0 } else { lo }
     }
 
@@ -487,7 +487,7 @@ impl Continuum {
     /// The largest point value strictly below `v`, wrapping to the largest point; `None` when
     /// every point equals `v`.
     pub(crate) fn prev_distinct(&self, v: u64) -> Option<u64> {
-        let pos = self.entries.partition_point(|e| e.point < v);
+        let pos = lower_bound(&self.entries, &self.index, self.shift, v);
         if pos > 0 {
             return Some(self.entries[pos - 1].point);
         }
@@ -501,6 +501,27 @@ impl Continuum {
             + self.index.capacity() * std::mem::size_of::<Slot>()
             + self.fast.slots.capacity() * std::mem::size_of::<u16>()
     }
+}
+
+/// Position of the first entry whose point is `>= v` (`entries.len()` past the largest), found
+/// through the index (bucket bits `64 - shift`): one index slot and the bucket's entries instead
+/// of a binary search over the whole array, which on a large ring is a chain of cache misses.
+#[inline]
+fn lower_bound(entries: &[Entry], index: &[Slot], shift: u32, v: u64) -> usize {
+    if index.is_empty() {
+        return 0;
+    }
+    let b = (v >> shift) as usize;
+    let mut lo = index[b].start as usize;
+    let hi = index[b + 1].start as usize;
+    if hi - lo > 8 {
+        lo += entries[lo..hi].partition_point(|e| e.point < v);
+    } else {
+        while lo < hi && entries[lo].point < v {
+            lo += 1;
+        }
+    }
+    lo
 }
 
 /// The index slot for a bucket whose first point is at `pos`.
