@@ -1,21 +1,39 @@
-//! The continuum: an immutable, sorted array of ring points with a top-bits index and a
-//! compact summary.
+//! The continuum: an immutable, sorted array of ring points with a compact summary and a
+//! top-bits index.
 //!
 //! Invariants: `entries` is sorted by point; points with equal value are ordered by tie rank, so
-//! the first entry of a tie is the scheme's winner. The index has about two to four buckets per
-//! point: `index[b].start` is the first position whose point is `>= b << shift`, and
-//! `index[b].owner` the owner at that position (wrapping to position 0). The summary ([`Fast`])
-//! has twice as many buckets at two bytes each and answers a lookup whose bucket holds at most
-//! one point; the others scan their index bucket's entries, where point and owner share a
-//! cache line. Every change rebuilds all three, or shifts them in place when their sizes stay.
+//! the first entry of a tie is the scheme's winner. `index[b]` is the first position whose point
+//! is `>= b << shift`. The summary ([`Fast`]) has 1.6 to 3.2 buckets per point at two bytes each
+//! and answers a lookup whose bucket holds at most one point; the others find their position
+//! through the index and scan a few entries, where point and owner share a cache line. With a
+//! summary the index is coarse (about 5 to 10 points per bucket): it serves only those lookups,
+//! walks and membership changes, and a small index is cheap to rewrite. Every change rebuilds
+//! the three, or shifts them in place when their sizes stay.
 
-/// Largest index size, in bits (2^22 buckets = 32 MiB).
+/// Largest index size, in bits (2^22 buckets = 16 MiB).
 const MAX_INDEX_BITS: u32 = 22;
 
-/// Index size in bits for `len` points: two to four buckets per point, at most
-/// [`MAX_INDEX_BITS`].
-fn index_bits(len: usize) -> u32 {
+/// How many times coarser the index is when a summary answers most lookups, in bits.
+const COARSE_BITS: u32 = 3;
+
+/// One to two buckets per point, in bits, at most [`MAX_INDEX_BITS`].
+fn fine_bits(len: usize) -> u32 {
     (usize::BITS - len.max(2).leading_zeros()).clamp(1, MAX_INDEX_BITS)
+}
+
+/// Index size in bits for `len` points: [`fine_bits`] when every lookup reads the index,
+/// [`COARSE_BITS`] fewer when a summary answers most of them.
+fn index_bits(len: usize, summarised: bool) -> u32 {
+    if summarised {
+        fine_bits(len).saturating_sub(COARSE_BITS).max(1)
+    } else {
+        fine_bits(len)
+    }
+}
+
+/// Whether a continuum of `owners` owners has a summary.
+fn summarised(owners: u32) -> bool {
+    owners <= FAST_MAX_OWNERS
 }
 
 /// One point of the ring and the node that owns it.
@@ -25,26 +43,20 @@ struct Entry {
     owner: u32,
 }
 
-/// One bucket of the index.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Slot {
-    /// First position whose point is `>= bucket start`.
-    start: u32,
-    /// Owner of that position (of position 0 when `start` is past the end).
-    owner: u32,
-}
-
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Continuum {
     entries: Vec<Entry>,
-    index: Vec<Slot>,
+    index: Vec<u32>,
     shift: u32,
+    /// Number of owners (owner indexes are `0..owners`).
+    owners: u32,
     /// Compact index answering most lookups (see [`Fast`]).
     fast: Fast,
 }
 
-/// The summary has twice as many buckets as the index: at about four buckets per point, one
-/// bucket in 25 holds two points or more, and the summary of a 1000-node ring is 1 MiB.
+/// The summary has twice as many buckets as [`fine_bits`]: at 1.6 to 3.2 buckets per point,
+/// about one bucket in 25 holds two points or more, and the summary of a 1000-node ring is
+/// 1 MiB.
 const FAST_EXTRA_BITS: u32 = 1;
 
 /// Largest number of owners the summary encodes (owner indexes take at most 15 bits).
@@ -66,7 +78,6 @@ const FAST_MAX_OWNERS: u32 = 1 << 15;
 struct Fast {
     slots: Vec<u16>,
     shift: u32,
-    owners: u32,
     owner_bits: u32,
     frag_shift: u32,
     frag_mask: u64,
@@ -104,7 +115,7 @@ impl Fast {
     /// The parameters for `entries`, `2^bits` buckets and `owners` owners, without slots;
     /// `None` when the summary cannot encode them.
     fn layout(entries: &[Entry], bits: u32, owners: u32) -> Option<Fast> {
-        if entries.is_empty() || owners > FAST_MAX_OWNERS {
+        if entries.is_empty() || !summarised(owners) {
             return None;
         }
         let owner_bits = (u32::BITS - owners.saturating_sub(1).leading_zeros()).max(1);
@@ -113,7 +124,6 @@ impl Fast {
         Some(Fast {
             slots: Vec::new(),
             shift,
-            owners,
             owner_bits,
             frag_shift: shift - frag_bits,
             frag_mask: (1u64 << frag_bits) - 1,
@@ -141,23 +151,20 @@ impl Fast {
     /// up by one (added) or those above it down by one (removed). Shifts the owners in one
     /// pass and recomputes only the buckets whose first point or point count changed: each
     /// changed point's bucket, the empty buckets just before it, and the empty buckets at the
-    /// end that wrap to the smallest point. A full build when the owner width changes.
+    /// end that wrap to the smallest point; `index` (bucket bits `64 - index_shift`) locates
+    /// them. `owners` is the number of owners after the change. A full build when the owner
+    /// width or the bucket count changes, or this summary was empty.
     fn rebuilt(
         &self,
         entries: &[Entry],
-        (index, index_shift): (&[Slot], u32),
+        (index, index_shift): (&[u32], u32),
         changed: &[u64],
         added: bool,
-        at: u32,
+        (at, owners): (u32, u32),
     ) -> Fast {
-        let owners = if added {
-            self.owners + 1
-        } else {
-            self.owners.saturating_sub(1)
-        };
-        let bits = 64 - self.shift;
+        let bits = fine_bits(entries.len()) + FAST_EXTRA_BITS;
         let fresh = match Fast::layout(entries, bits, owners) {
-            Some(f) if !self.slots.is_empty() && f.owner_bits == self.owner_bits => f,
+            Some(f) if f.shift == self.shift && f.owner_bits == self.owner_bits => f,
             _ => return Fast::build(entries, bits, owners),
         };
         let owner_mask = (1u16 << self.owner_bits) - 1;
@@ -301,21 +308,23 @@ impl Continuum {
 
     /// A continuum over `entries`, which differ from `self` by the points `changed` (sorted) of
     /// owner `at`, added or removed. Reuses the index layout when its size stays the same: each
-    /// slot's start moves by the number of changed points below its bucket (constant between
-    /// changed points, so the loop is a plain map), and its owner shifts with the owner indexes;
-    /// only the slots whose first point is a changed one are looked up again.
+    /// bucket's start moves by the number of changed points below it (constant between changed
+    /// points, so the loop is a plain map). The summary patches the buckets around the changed
+    /// points.
     fn rebuilt(&self, entries: Vec<Entry>, changed: &[u64], added: bool, at: u32) -> Self {
-        if index_bits(entries.len()) != index_bits(self.entries.len()) || self.index.is_empty() {
-            return Continuum::from_sorted(entries);
+        let owners = if added {
+            self.owners + 1
+        } else {
+            self.owners.saturating_sub(1)
+        };
+        let bits = index_bits(entries.len(), summarised(owners));
+        if self.index.is_empty()
+            || bits != 64 - self.shift
+            || fine_bits(entries.len()) != fine_bits(self.entries.len())
+        {
+            return Continuum::from_sorted_with(entries, owners);
         }
         let buckets = self.index.len() - 1;
-        let len = entries.len() as u32;
-        let owner_at = |pos: u32| {
-            entries
-                .get(pos as usize)
-                .or(entries.first())
-                .map_or(0, |e| e.owner)
-        };
         let mut index = Vec::with_capacity(self.index.len());
         let mut from = 0usize;
         for j in 0..=changed.len() {
@@ -328,92 +337,50 @@ impl Continuum {
                 continue;
             }
             let j = j as u32;
+            let old = &self.index[from..to];
             if added {
-                index.extend(self.index[from..to].iter().map(|old| Slot {
-                    start: old.start + j,
-                    owner: old.owner + (old.owner >= at) as u32,
-                }));
+                index.extend(old.iter().map(|&start| start + j));
             } else {
-                index.extend(self.index[from..to].iter().map(|old| Slot {
-                    start: old.start - j,
-                    // The slot's first point was removed: look its successor up below.
-                    owner: if old.owner == at {
-                        u32::MAX
-                    } else {
-                        old.owner - (old.owner > at) as u32
-                    },
-                }));
+                index.extend(old.iter().map(|&start| start - j));
             }
             from = to;
         }
-        index.push(Slot {
-            start: len,
-            owner: owner_at(len),
-        });
-        if added {
-            // Slots whose first point is now one of the new points (found by walking back from
-            // each new point's bucket), and the wrap-around slots if a new point came first.
-            for &c in changed {
-                let mut pos = lower_bound(&entries, &index, self.shift, c);
-                while entries[pos].owner != at {
-                    pos += 1;
-                }
-                let pos = pos as u32;
-                let mut b = (c >> self.shift) as usize;
-                loop {
-                    if index[b].start == pos {
-                        index[b].owner = at;
-                    } else if index[b].start < pos {
-                        break;
-                    }
-                    if b == 0 {
-                        break;
-                    }
-                    b -= 1;
-                }
-            }
-            let first = owner_at(0);
-            for slot in index.iter_mut().rev().take_while(|s| s.start == len) {
-                slot.owner = first;
-            }
-        } else {
-            for slot in index.iter_mut() {
-                if slot.owner == u32::MAX {
-                    slot.owner = owner_at(slot.start);
-                }
-            }
-        }
+        index.push(entries.len() as u32);
         let fast = self
             .fast
-            .rebuilt(&entries, (&index, self.shift), changed, added, at);
+            .rebuilt(&entries, (&index, self.shift), changed, added, (at, owners));
         Continuum {
             entries,
             index,
             shift: self.shift,
+            owners,
             fast,
         }
     }
 
     fn from_sorted(entries: Vec<Entry>) -> Self {
-        let bits = index_bits(entries.len());
+        let owners = entries.iter().map(|e| e.owner + 1).max().unwrap_or(0);
+        Continuum::from_sorted_with(entries, owners)
+    }
+
+    fn from_sorted_with(entries: Vec<Entry>, owners: u32) -> Self {
+        let bits = index_bits(entries.len(), summarised(owners));
         let shift = 64 - bits;
         let buckets = 1usize << bits;
         let mut index = Vec::with_capacity(buckets + 1);
         for (pos, e) in entries.iter().enumerate() {
             let bucket = (e.point >> shift) as usize;
-            while index.len() <= bucket {
-                index.push(slot(&entries, pos as u32));
+            if index.len() <= bucket {
+                index.resize(bucket + 1, pos as u32);
             }
         }
-        while index.len() <= buckets {
-            index.push(slot(&entries, entries.len() as u32));
-        }
-        let owners = entries.iter().map(|e| e.owner + 1).max().unwrap_or(0);
-        let fast = Fast::build(&entries, bits + FAST_EXTRA_BITS, owners);
+        index.resize(buckets + 1, entries.len() as u32);
+        let fast = Fast::build(&entries, fine_bits(entries.len()) + FAST_EXTRA_BITS, owners);
         Continuum {
             entries,
             index,
             shift,
+            owners,
             fast,
         }
     }
@@ -459,28 +426,6 @@ impl Continuum {
     /// leaves (and every lookup on a ring with more than [`FAST_MAX_OWNERS`] owners).
     #[inline(never)]
     fn owner_from_index(&self, h: u64) -> u32 {
-        let b = (h >> self.shift) as usize;
-        let next = self.index[b + 1];
-        let lo = self.index[b].start as usize;
-        let n = next.start as usize - lo;
-        if n == 0 {
-            // An empty bucket: the index slot answers, and the entries are not read at all.
-            return self.index[b].owner;
-        }
-        if n <= 2 {
-            // Nearly every bucket holds 0, 1 or 2 points: count the points below `h` without
-            // data-dependent branches (they mispredict half the time), then pick the owner.
-            const PAST: Entry = Entry {
-                point: u64::MAX,
-                owner: 0,
-            };
-            let e0 = self.entries.get(lo).copied().unwrap_or(PAST);
-            let e1 = self.entries.get(lo + 1).copied().unwrap_or(PAST);
-            let below = ((n >= 1) & (e0.point < h)) as usize + ((n >= 2) & (e1.point < h)) as usize;
-            // All points of the bucket below `h`: the first point after the bucket owns it.
-            let owners = [e0.owner, e1.owner, next.owner];
-            return owners[if below == n { 2 } else { below }];
-        }
         self.entries[self.position(h)].owner
     }
 
@@ -498,7 +443,7 @@ impl Continuum {
     /// Bytes of memory held by this continuum.
     pub(crate) fn memory_bytes(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.index.capacity() * std::mem::size_of::<Slot>()
+            + self.index.capacity() * std::mem::size_of::<u32>()
             + self.fast.slots.capacity() * std::mem::size_of::<u16>()
     }
 }
@@ -507,13 +452,13 @@ impl Continuum {
 /// through the index (bucket bits `64 - shift`): one index slot and the bucket's entries instead
 /// of a binary search over the whole array, which on a large ring is a chain of cache misses.
 #[inline]
-fn lower_bound(entries: &[Entry], index: &[Slot], shift: u32, v: u64) -> usize {
+fn lower_bound(entries: &[Entry], index: &[u32], shift: u32, v: u64) -> usize {
     if index.is_empty() {
         return 0;
     }
     let b = (v >> shift) as usize;
-    let mut lo = index[b].start as usize;
-    let hi = index[b + 1].start as usize;
+    let mut lo = index[b] as usize;
+    let hi = index[b + 1] as usize;
     if hi - lo > 8 {
         lo += entries[lo..hi].partition_point(|e| e.point < v);
     } else {
@@ -522,19 +467,6 @@ fn lower_bound(entries: &[Entry], index: &[Slot], shift: u32, v: u64) -> usize {
         }
     }
     lo
-}
-
-/// The index slot for a bucket whose first point is at `pos`.
-fn slot(entries: &[Entry], pos: u32) -> Slot {
-    let at = if pos as usize >= entries.len() {
-        0
-    } else {
-        pos as usize
-    };
-    Slot {
-        start: pos,
-        owner: entries.get(at).map_or(0, |e| e.owner),
-    }
 }
 
 #[cfg(test)]
@@ -665,6 +597,51 @@ mod tests {
                 let pos = sorted.partition_point(|p| p.0 < h);
                 assert_eq!(c.owner_of(h), sorted.get(pos).unwrap_or(&sorted[0]).1);
             }
+        }
+    }
+
+    #[test]
+    fn changes_across_the_summary_limit_equal_a_fresh_build() {
+        let mut x = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let start = FAST_MAX_OWNERS as usize - 2;
+        let mut sets: Vec<Vec<u64>> = (0..start).map(|_| vec![next(u64::MAX)]).collect();
+        let fresh = |sets: &[Vec<u64>]| {
+            Continuum::from_pairs(
+                sets.iter()
+                    .enumerate()
+                    .flat_map(|(i, s)| s.iter().map(move |&p| (p, i as u32)))
+                    .collect(),
+            )
+        };
+        let mut c = fresh(&sets);
+        let mut steps = vec![true; 5];
+        steps.extend([false; 5]);
+        for add in steps {
+            if add {
+                let mut pts: Vec<u64> = (0..3).map(|_| next(u64::MAX)).collect();
+                pts.sort_unstable();
+                let at = next(sets.len() as u64 + 1) as usize;
+                c = c.with_owner_inserted(at as u32, &pts, |x| x as u64);
+                sets.insert(at, pts);
+            } else {
+                let at = next(sets.len() as u64) as usize;
+                let gone = sets.remove(at);
+                c = c.with_owner_removed(at as u32, &gone);
+            }
+            let f = fresh(&sets);
+            assert_eq!(
+                c.fast.slots.is_empty(),
+                sets.len() > FAST_MAX_OWNERS as usize
+            );
+            assert_eq!(c.entries, f.entries);
+            assert_eq!(c.index, f.index);
+            assert_eq!(c.fast, f.fast);
         }
     }
 
