@@ -38,6 +38,7 @@ fn summarised(owners: u32) -> bool {
 
 /// One point of the ring and the node that owns it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, packed(4))]
 struct Entry {
     point: u64,
     owner: u32,
