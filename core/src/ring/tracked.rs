@@ -267,6 +267,11 @@ impl<K: AsRef<[u8]> + Eq + Hash + Clone> TrackedRing<K> {
 
     /// Add a node; returns every tracked key whose node changed.
     pub fn add_node(&mut self, name: &str, weight: u32) -> Result<Vec<Move<K>>, RingError> {
+        if self.tracked == 0 {
+            // Nothing can move: skip the copy of the old ring and the affected arcs.
+            self.ring.add_node(name, weight)?;
+            return Ok(Vec::new());
+        }
         let before = self.ring.clone();
         self.ring.add_node(name, weight)?;
         let arcs = self.affected(&self.ring, name);
@@ -332,6 +337,13 @@ impl<K: AsRef<[u8]> + Eq + Hash + Clone> TrackedRing<K> {
                 node: name.to_owned(),
                 keys: self.tracked,
             });
+        }
+        if self.tracked == 0 {
+            self.ring.remove_node(name)?;
+            if let Some(b) = &mut self.bounded {
+                b.members.remove(name);
+            }
+            return Ok(Vec::new());
         }
         let arcs = self.affected(&self.ring, name);
         let before = self.ring.clone();
