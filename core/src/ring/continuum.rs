@@ -55,10 +55,20 @@ pub(crate) struct Continuum {
     fast: Fast,
 }
 
-/// The summary has twice as many buckets as [`fine_bits`]: at 1.6 to 3.2 buckets per point,
-/// about one bucket in 25 holds two points or more, and the summary of a 1000-node ring is
-/// 1 MiB.
-const FAST_EXTRA_BITS: u32 = 1;
+/// Summary size in bits for `len` points: 4 to 8 buckets per point while that is at most
+/// [`FAST_SMALL_BITS`] (about one bucket in 40 then holds two points or more), else 2 to 4 (one
+/// in 25 to one in 10), which keeps a 1000-node ring's summary at 1 MiB, inside a core's L2.
+fn fast_bits(len: usize) -> u32 {
+    let fine = fine_bits(len);
+    if fine + 2 <= FAST_SMALL_BITS {
+        fine + 2
+    } else {
+        fine + 1
+    }
+}
+
+/// Largest summary, in bits, that gets the sparser layout (2^19 slots = 1 MiB).
+const FAST_SMALL_BITS: u32 = 19;
 
 /// Largest number of owners the summary encodes (owner indexes take at most 15 bits).
 const FAST_MAX_OWNERS: u32 = 1 << 15;
@@ -163,7 +173,7 @@ impl Fast {
         added: bool,
         (at, owners): (u32, u32),
     ) -> Fast {
-        let bits = fine_bits(entries.len()) + FAST_EXTRA_BITS;
+        let bits = fast_bits(entries.len());
         let fresh = match Fast::layout(entries, bits, owners) {
             Some(f) if f.shift == self.shift && f.owner_bits == self.owner_bits => f,
             _ => return Fast::build(entries, bits, owners),
@@ -376,7 +386,7 @@ impl Continuum {
             }
         }
         index.resize(buckets + 1, entries.len() as u32);
-        let fast = Fast::build(&entries, fine_bits(entries.len()) + FAST_EXTRA_BITS, owners);
+        let fast = Fast::build(&entries, fast_bits(entries.len()), owners);
         Continuum {
             entries,
             index,
