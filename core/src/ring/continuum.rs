@@ -484,6 +484,34 @@ fn lower_bound(entries: &[Entry], index: &[u32], shift: u32, v: u64) -> usize {
 mod tests {
     use super::*;
 
+    /// A xorshift64 generator: deterministic test data without a dependency.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    /// The continuum built from scratch where owner `i` owns the points `sets[i]`.
+    fn fresh(sets: &[Vec<u64>]) -> Continuum {
+        Continuum::from_pairs(
+            sets.iter()
+                .enumerate()
+                .flat_map(|(i, s)| s.iter().map(move |&p| (p, i as u32)))
+                .collect(),
+        )
+    }
+
+    /// `c` equals the continuum built from scratch from `sets`, index and summary included.
+    fn assert_fresh(c: &Continuum, sets: &[Vec<u64>]) {
+        let f = fresh(sets);
+        assert_eq!(c.entries, f.entries);
+        assert_eq!(c.index, f.index);
+        assert_eq!(c.fast, f.fast);
+    }
+
     fn naive(points: &[(u64, u32)], h: u64) -> u32 {
         let mut s = points.to_vec();
         s.sort_unstable();
@@ -492,13 +520,7 @@ mod tests {
 
     #[test]
     fn position_matches_a_linear_scan() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         for n in [1usize, 2, 3, 17, 1000] {
             let pairs: Vec<(u64, u32)> = (0..n).map(|i| (next(), (i % 5) as u32)).collect();
             let c = Continuum::from_pairs(pairs.clone());
@@ -514,13 +536,8 @@ mod tests {
 
     #[test]
     fn incremental_changes_equal_a_fresh_build() {
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % m
-        };
+        let mut rng = xorshift(0x2545_F491_4F6C_DD1D);
+        let mut next = move |m: u64| rng() % m;
         // Small value ranges force ties; sizes cross index-size boundaries.
         for (owners, per, range) in [
             (5u32, 3usize, 50u64),
@@ -538,42 +555,20 @@ mod tests {
                 let at = next(sets.len() as u64 + 1) as usize;
                 c = c.with_owner_inserted(at as u32, &pts, |x| x as u64);
                 sets.insert(at, pts);
-                let fresh = Continuum::from_pairs(
-                    sets.iter()
-                        .enumerate()
-                        .flat_map(|(i, s)| s.iter().map(move |&p| (p, i as u32)))
-                        .collect(),
-                );
-                assert_eq!(c.entries, fresh.entries);
-                assert_eq!(c.index, fresh.index);
-                assert_eq!(c.fast, fresh.fast);
+                assert_fresh(&c, &sets);
             }
             while sets.len() > 1 {
                 let at = next(sets.len() as u64) as usize;
                 let gone = sets.remove(at);
                 c = c.with_owner_removed(at as u32, &gone);
-                let fresh = Continuum::from_pairs(
-                    sets.iter()
-                        .enumerate()
-                        .flat_map(|(i, s)| s.iter().map(move |&p| (p, i as u32)))
-                        .collect(),
-                );
-                assert_eq!(c.entries, fresh.entries);
-                assert_eq!(c.index, fresh.index);
-                assert_eq!(c.fast, fresh.fast);
+                assert_fresh(&c, &sets);
             }
         }
     }
 
     #[test]
     fn the_summary_agrees_with_the_index_at_every_boundary() {
-        let mut x = 0x51_7CC1_B727_220Au64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x51_7CC1_B727_220A);
         // Owner widths from 1 to 15 bits (fragments from 14 bits down to none), rings of
         // different densities, and one ring with too many owners for a summary.
         for (points, owners) in [
@@ -613,23 +608,10 @@ mod tests {
 
     #[test]
     fn changes_across_the_summary_limit_equal_a_fresh_build() {
-        let mut x = 0x1234_5678_9ABC_DEF1u64;
-        let mut next = move |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % m
-        };
+        let mut rng = xorshift(0x1234_5678_9ABC_DEF1);
+        let mut next = move |m: u64| rng() % m;
         let start = FAST_MAX_OWNERS as usize - 2;
         let mut sets: Vec<Vec<u64>> = (0..start).map(|_| vec![next(u64::MAX)]).collect();
-        let fresh = |sets: &[Vec<u64>]| {
-            Continuum::from_pairs(
-                sets.iter()
-                    .enumerate()
-                    .flat_map(|(i, s)| s.iter().map(move |&p| (p, i as u32)))
-                    .collect(),
-            )
-        };
         let mut c = fresh(&sets);
         let mut steps = vec![true; 5];
         steps.extend([false; 5]);
@@ -645,14 +627,11 @@ mod tests {
                 let gone = sets.remove(at);
                 c = c.with_owner_removed(at as u32, &gone);
             }
-            let f = fresh(&sets);
             assert_eq!(
                 c.fast.slots.is_empty(),
                 sets.len() > FAST_MAX_OWNERS as usize
             );
-            assert_eq!(c.entries, f.entries);
-            assert_eq!(c.index, f.index);
-            assert_eq!(c.fast, f.fast);
+            assert_fresh(&c, &sets);
         }
     }
 
