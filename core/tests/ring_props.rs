@@ -161,6 +161,56 @@ fn adding_a_node_moves_about_one_in_n_plus_one_keys() {
     );
 }
 
+/// Large rings changed one node at a time answer like rings built at once, across the sizes
+/// where the lookup structures change shape: the summary's density (at 131,072 points) and
+/// the owner width (at 512 nodes), with weights of 1 to 3.
+#[test]
+fn large_rings_changed_node_by_node_equal_rings_built_at_once() {
+    let name = |i: u32| format!("10.{}.{}.{}:6379", i / 65536, (i / 256) % 256, i % 256);
+    let weight = |i: u32| 1 + i % 3;
+    let keys: Vec<Vec<u8>> = (0..3000u32).map(|i| format!("k{i}").into_bytes()).collect();
+    let mut members: Vec<u32> = (0..380).collect();
+    let mut ring = Ring::new(160).unwrap();
+    ring.add_nodes(
+        members
+            .iter()
+            .map(|&i| (name(i), weight(i)))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|(n, w)| (n.as_str(), *w)),
+    )
+    .unwrap();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |m: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % m
+    };
+    let mut fresh_id = 380u32;
+    for step in 0..260 {
+        // Mostly joins (about 380 -> 535 nodes, 122k -> 171k points), some leaves.
+        if next(5) < 4 {
+            ring.add_node(&name(fresh_id), weight(fresh_id)).unwrap();
+            members.push(fresh_id);
+            fresh_id += 1;
+        } else {
+            let gone = members.swap_remove(next(members.len() as u64) as usize);
+            ring.remove_node(&name(gone)).unwrap();
+        }
+        if step % 40 == 39 || step == 259 {
+            let names: Vec<(String, u32)> = members.iter().map(|&i| (name(i), weight(i))).collect();
+            let mut built = Ring::new(160).unwrap();
+            built
+                .add_nodes(names.iter().map(|(n, w)| (n.as_str(), *w)))
+                .unwrap();
+            for k in &keys {
+                assert_eq!(ring.get(k).unwrap(), built.get(k).unwrap(), "step {step}");
+            }
+        }
+    }
+}
+
 #[test]
 fn errors_name_the_problem() {
     assert_eq!(Ring::new(0).unwrap_err(), RingError::InvalidReplicas(0));
