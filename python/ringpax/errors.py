@@ -54,6 +54,14 @@ class NoQuorumError(PaxosError):
     """No quorum of acceptors could be reached within the bounded number of rounds."""
 
 
+class NodeDownError(PaxosError):
+    """The node is crashed: ``restart()`` it, or propose through another node."""
+
+
+class ClusterIncompleteError(PaxosError):
+    """A proposal before all ``n`` nodes of ``Paxos(n)`` were added with ``add_node``."""
+
+
 class InvalidMessageError(PaxosError, ValueError):
     """A message that the receiving role cannot handle (composable_paxos' name)."""
 
@@ -90,6 +98,8 @@ __all__ = [
     "UnknownKeyError",
     "PaxosError",
     "NoQuorumError",
+    "NodeDownError",
+    "ClusterIncompleteError",
     "InvalidMessageError",
     "WireFormatError",
     "LockError",

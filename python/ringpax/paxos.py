@@ -55,8 +55,10 @@ from ringpax.composable import (
     Resolution,
 )
 from ringpax.errors import (
+    ClusterIncompleteError,
     DuplicateNodeError,
     InvalidArgumentError,
+    NodeDownError,
     NoQuorumError,
     PaxosError,
     UnknownNodeError,
@@ -87,6 +89,8 @@ __all__ = [
     # errors
     "PaxosError",
     "NoQuorumError",
+    "NodeDownError",
+    "ClusterIncompleteError",
     "InvalidMessageError",
     "WireFormatError",
     "UnknownNodeError",
@@ -146,8 +150,10 @@ class Paxos(_native.PaxosSim):
     :meth:`partition`, :meth:`heal`, :meth:`set_network`. Errors: an unknown node name raises
     :class:`~ringpax.UnknownNodeError` (a ``KeyError``); bad arguments
     :class:`~ringpax.InvalidArgumentError` (a ``ValueError``; :class:`~ringpax.DuplicateNodeError`
-    for a name added twice); proposing with fewer than ``n`` nodes or through a node that is down
-    raises :class:`~ringpax.PaxosError`; no quorum within ``max_rounds`` raises
+    for a name added twice); proposing with fewer than ``n`` nodes raises
+    :class:`~ringpax.ClusterIncompleteError`, through a node that is down
+    :class:`~ringpax.NodeDownError` (both :class:`~ringpax.PaxosError`); no quorum within
+    ``max_rounds`` raises
     :class:`~ringpax.NoQuorumError` (the cluster stays as it was: heal or restart and propose
     again).
     """

@@ -62,10 +62,8 @@ pub fn sim(py: Python<'_>, err: SimError) -> PyErr {
         SimError::NoQuorum { .. } => "NoQuorumError",
         SimError::UnknownNode(_) => "UnknownNodeError",
         SimError::InvalidConfig(_) | SimError::DuplicateInPartition(_) => "InvalidArgumentError",
-        SimError::NodeDown(_)
-        | SimError::MembershipFrozen
-        | SimError::Violation(_)
-        | SimError::Paxos(_) => "PaxosError",
+        SimError::NodeDown(_) => "NodeDownError",
+        SimError::MembershipFrozen | SimError::Violation(_) | SimError::Paxos(_) => "PaxosError",
     };
     raise(py, class, err.to_string())
 }

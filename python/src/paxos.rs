@@ -296,7 +296,7 @@ impl PaxosSim {
         if added < self.size {
             return Err(errors::raise(
                 py,
-                "PaxosError",
+                "ClusterIncompleteError",
                 format!(
                     "only {added} of {} nodes added: call add_node() for the other {} before \
                      proposing (Paxos({}) needs all of its nodes)",
@@ -315,7 +315,7 @@ impl PaxosSim {
         }
         Err(errors::raise(
             py,
-            "PaxosError",
+            "NodeDownError",
             format!(
                 "node {} is down: restart() it or propose through another node",
                 self.label(py, id)
@@ -328,7 +328,7 @@ impl PaxosSim {
         match e {
             SimError::NodeDown(id) => errors::raise(
                 py,
-                "PaxosError",
+                "NodeDownError",
                 format!("node {} is down", self.label(py, id)),
             ),
             SimError::DuplicateInPartition(id) => errors::invalid(

@@ -13,8 +13,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import ringpax
 from ringpax import (
+    ClusterIncompleteError,
     DuplicateNodeError,
     InvalidArgumentError,
+    NodeDownError,
     NoQuorumError,
     PaxosError,
     RingpaxError,
@@ -162,7 +164,7 @@ def test_propose_with_a_cut_off_proposer_still_returns_the_decision() -> None:
 def test_crashed_proposer_cannot_propose_but_others_can() -> None:
     p = cluster(3)
     p.crash("node1")
-    with pytest.raises(PaxosError, match="'node1' is down"):
+    with pytest.raises(NodeDownError, match="'node1' is down"):
         p.propose("x")
     assert p.propose("x", proposer="node2") == "x"
     p.crash("node1")  # crashing a down node is a no-op
@@ -365,13 +367,14 @@ def test_add_node_errors() -> None:
 
 def test_proposing_before_every_node_is_added_is_an_error() -> None:
     p = Paxos(3)
-    with pytest.raises(PaxosError, match="only 0 of 3 nodes added"):
+    with pytest.raises(ClusterIncompleteError, match="only 0 of 3 nodes added") as exc:
         p.propose("x")
+    assert isinstance(exc.value, PaxosError)
     p.add_node("a")
     p.add_node("b")
-    with pytest.raises(PaxosError, match="only 2 of 3 nodes added: call add_node"):
+    with pytest.raises(ClusterIncompleteError, match="only 2 of 3 nodes added: call add_node"):
         p.propose("x")
-    with pytest.raises(PaxosError, match="only 2 of 3"):
+    with pytest.raises(ClusterIncompleteError, match="only 2 of 3"):
         p.contend({"a": 1})
     p.add_node("c")
     assert p.propose("x") == "x"
@@ -406,7 +409,7 @@ def test_partition_and_contend_argument_errors() -> None:
     with pytest.raises(InvalidArgumentError):
         p.contend({})
     p.crash("node2")
-    with pytest.raises(PaxosError, match="down"):
+    with pytest.raises(NodeDownError, match="down"):
         p.contend({"node1": 1, "node2": 2})
 
 
@@ -414,6 +417,9 @@ def test_errors_are_exported_from_ringpax() -> None:
     assert ringpax.NoQuorumError is NoQuorumError
     assert issubclass(ringpax.WireFormatError, ValueError)
     assert issubclass(ringpax.InvalidMessageError, ringpax.PaxosError)
+    # Catching PaxosError keeps catching every Paxos error.
+    assert issubclass(ringpax.NodeDownError, ringpax.PaxosError)
+    assert issubclass(ringpax.ClusterIncompleteError, ringpax.PaxosError)
 
 
 # -- safety mutations -------------------------------------------------------------------------
@@ -494,7 +500,7 @@ class FaultyCluster(RuleBasedStateMachine):
     @rule(who=st.sampled_from(NAMES), value=st.integers(0, 9))
     def propose(self, who: str, value: int) -> None:
         if who in self.down:
-            with pytest.raises(PaxosError, match="down"):
+            with pytest.raises(NodeDownError, match="down"):
                 self.p.propose(value, proposer=who)
             return
         self.proposed.append(value)

@@ -55,6 +55,10 @@ except ringpax.UnknownNodeError as e:
     key_error: KeyError = e
 except ringpax.NoQuorumError as e:
     paxos_error: ringpax.PaxosError = e
+except ringpax.NodeDownError as e:
+    down: ringpax.PaxosError = e
+except ringpax.ClusterIncompleteError as e:
+    incomplete: ringpax.PaxosError = e
 
 # The sans-IO node over the wire format.
 node = Node(0, [0, 1, 2])
