@@ -6,7 +6,6 @@
 //! Python objects never enter the core. The simulator runs on `u64` value ids (a table of the
 //! proposed Python values, equal values sharing one id); the sans-IO node carries `bytes`; the
 //! composable rules see ballots whose node ids are the ranks of the uids involved in one step.
-use std::fmt;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
@@ -17,8 +16,9 @@ use ringpax_core::paxos::{
     Acceptor, AcceptorState, Ballot, Config, Envelope, Input, Message, Mutation, Node, NodeId,
     Output, wire,
 };
+use ringpax_core::sim::trace::Label;
 use ringpax_core::sim::{
-    Network, NodeStatus, Scenario, Sim, SimConfig, SimError, TraceEvent, TraceKind, trace,
+    Network, NodeStatus, Scenario, Sim, SimConfig, SimError, TraceEvent, trace,
 };
 
 use crate::errors;
@@ -366,83 +366,6 @@ impl PaxosSim {
     }
 }
 
-/// A value label for the trace: the Python repr, printed as is.
-#[derive(Clone, PartialEq)]
-struct Label(String);
-
-impl fmt::Debug for Label {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-fn relabel_msg(msg: &Message<u64>, l: &impl Fn(u64) -> Label) -> Message<Label> {
-    match msg {
-        Message::Prepare { ballot } => Message::Prepare { ballot: *ballot },
-        Message::Promise { ballot, accepted } => Message::Promise {
-            ballot: *ballot,
-            accepted: accepted.as_ref().map(|(b, v)| (*b, l(*v))),
-        },
-        Message::Accept { ballot, value } => Message::Accept {
-            ballot: *ballot,
-            value: l(*value),
-        },
-        Message::Accepted { ballot, value } => Message::Accepted {
-            ballot: *ballot,
-            value: l(*value),
-        },
-        Message::Nack { ballot, promised } => Message::Nack {
-            ballot: *ballot,
-            promised: *promised,
-        },
-    }
-}
-
-fn relabel_env(env: &Envelope<u64>, l: &impl Fn(u64) -> Label) -> Envelope<Label> {
-    Envelope::new(env.from, env.to, relabel_msg(&env.msg, l))
-}
-
-fn relabel(ev: &TraceEvent<u64>, l: &impl Fn(u64) -> Label) -> TraceEvent<Label> {
-    let kind = match &ev.kind {
-        TraceKind::Propose { node, value } => TraceKind::Propose {
-            node: *node,
-            value: l(*value),
-        },
-        TraceKind::Deliver { env, sent_at } => TraceKind::Deliver {
-            env: relabel_env(env, l),
-            sent_at: *sent_at,
-        },
-        TraceKind::Drop {
-            env,
-            sent_at,
-            reason,
-        } => TraceKind::Drop {
-            env: relabel_env(env, l),
-            sent_at: *sent_at,
-            reason: *reason,
-        },
-        TraceKind::Duplicate { env } => TraceKind::Duplicate {
-            env: relabel_env(env, l),
-        },
-        TraceKind::Retry { node } => TraceKind::Retry { node: *node },
-        TraceKind::Crash { node } => TraceKind::Crash { node: *node },
-        TraceKind::Restart { node } => TraceKind::Restart { node: *node },
-        TraceKind::Partition { groups } => TraceKind::Partition {
-            groups: groups.clone(),
-        },
-        TraceKind::Heal => TraceKind::Heal,
-        TraceKind::Network(n) => TraceKind::Network(*n),
-        TraceKind::Learn { node, value } => TraceKind::Learn {
-            node: *node,
-            value: l(*value),
-        },
-    };
-    TraceEvent {
-        tick: ev.tick,
-        kind,
-    }
-}
-
 #[pymethods]
 impl PaxosSim {
     #[new]
@@ -760,15 +683,15 @@ impl PaxosSim {
             .iter()
             .map(|o| o.bind(py).repr().map(|r| r.to_string()))
             .collect::<PyResult<_>>()?;
-        let l = |id: u64| Label(labels.get(id as usize).cloned().unwrap_or_default());
+        let l = |id: &u64| Label(labels.get(*id as usize).cloned().unwrap_or_default());
         let events: Vec<TraceEvent<Label>> =
-            self.sim.trace().iter().map(|e| relabel(e, &l)).collect();
-        let mut legend = String::from("nodes:");
-        for (i, name) in self.names.iter().enumerate() {
-            legend.push_str(&format!(" n{i}={}", name.bind(py).to_str()?));
-        }
-        legend.push('\n');
-        Ok(legend + &trace::render(self.size as usize, &events))
+            self.sim.trace().iter().map(|e| e.map_values(&l)).collect();
+        let names: Vec<String> = self
+            .names
+            .iter()
+            .map(|n| n.bind(py).to_str().map(str::to_owned))
+            .collect::<PyResult<_>>()?;
+        Ok(trace::render_named(self.size as usize, &names, &events))
     }
 
     // Proposed values may refer back to the simulation: let the garbage collector see them.

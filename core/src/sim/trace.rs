@@ -90,6 +90,87 @@ pub struct TraceEvent<V> {
     pub kind: TraceKind<V>,
 }
 
+fn map_message<V, W>(msg: &Message<V>, f: &impl Fn(&V) -> W) -> Message<W> {
+    match msg {
+        Message::Prepare { ballot } => Message::Prepare { ballot: *ballot },
+        Message::Promise { ballot, accepted } => Message::Promise {
+            ballot: *ballot,
+            accepted: accepted.as_ref().map(|(b, v)| (*b, f(v))),
+        },
+        Message::Accept { ballot, value } => Message::Accept {
+            ballot: *ballot,
+            value: f(value),
+        },
+        Message::Accepted { ballot, value } => Message::Accepted {
+            ballot: *ballot,
+            value: f(value),
+        },
+        Message::Nack { ballot, promised } => Message::Nack {
+            ballot: *ballot,
+            promised: *promised,
+        },
+    }
+}
+
+fn map_envelope<V, W>(env: &Envelope<V>, f: &impl Fn(&V) -> W) -> Envelope<W> {
+    Envelope::new(env.from, env.to, map_message(&env.msg, f))
+}
+
+impl<V> TraceEvent<V> {
+    /// The same event with every value replaced by `f(value)`: how a face shows its own values
+    /// (a Python repr, escaped bytes) in a chart.
+    pub fn map_values<W>(&self, f: &impl Fn(&V) -> W) -> TraceEvent<W> {
+        let kind = match &self.kind {
+            TraceKind::Propose { node, value } => TraceKind::Propose {
+                node: *node,
+                value: f(value),
+            },
+            TraceKind::Deliver { env, sent_at } => TraceKind::Deliver {
+                env: map_envelope(env, f),
+                sent_at: *sent_at,
+            },
+            TraceKind::Drop {
+                env,
+                sent_at,
+                reason,
+            } => TraceKind::Drop {
+                env: map_envelope(env, f),
+                sent_at: *sent_at,
+                reason: *reason,
+            },
+            TraceKind::Duplicate { env } => TraceKind::Duplicate {
+                env: map_envelope(env, f),
+            },
+            TraceKind::Retry { node } => TraceKind::Retry { node: *node },
+            TraceKind::Crash { node } => TraceKind::Crash { node: *node },
+            TraceKind::Restart { node } => TraceKind::Restart { node: *node },
+            TraceKind::Partition { groups } => TraceKind::Partition {
+                groups: groups.clone(),
+            },
+            TraceKind::Heal => TraceKind::Heal,
+            TraceKind::Network(n) => TraceKind::Network(*n),
+            TraceKind::Learn { node, value } => TraceKind::Learn {
+                node: *node,
+                value: f(value),
+            },
+        };
+        TraceEvent {
+            tick: self.tick,
+            kind,
+        }
+    }
+}
+
+/// A value label printed as is in a chart (the face has already formatted it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Label(pub String);
+
+impl Debug for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 const LANE: usize = 6;
 
 fn describe<V: Debug>(msg: &Message<V>) -> String {
@@ -125,6 +206,21 @@ fn arrow(row: &mut [u8], from: usize, to: usize, head: u8) {
     }
     row[a] = b'o';
     row[b] = head;
+}
+
+/// [`render`] under a legend line `nodes: n0=<name> n1=<name> ...` naming node `i`
+/// `names[i]`.
+pub fn render_named<V: Debug>(
+    nodes: usize,
+    names: &[impl AsRef<str>],
+    events: &[TraceEvent<V>],
+) -> String {
+    let mut s = String::from("nodes:");
+    for (i, name) in names.iter().enumerate() {
+        let _ = write!(s, " n{i}={}", name.as_ref());
+    }
+    s.push('\n');
+    s + &render(nodes, events)
 }
 
 /// Render a trace of a cluster of `nodes` nodes as a text message-sequence chart: one lane per
