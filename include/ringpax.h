@@ -167,6 +167,32 @@ typedef struct ringpax_rendezvous ringpax_rendezvous;
 // change; with concurrent writers, prefer the name outputs.
 typedef struct ringpax_ring ringpax_ring;
 
+// Options for `ringpax_paxos_new_with`. Start from `ringpax_paxos_options_default()`.
+typedef struct ringpax_paxos_options {
+  // Seed of every random choice of the simulation (0 by default).
+  uint64_t seed;
+  // Ballots one `ringpax_paxos_propose*` or `ringpax_paxos_contend` call may start before
+  // it gives up with `RINGPAX_STATUS_NO_QUORUM`: at least 1,
+  // `RINGPAX_PAXOS_DEFAULT_MAX_ROUNDS` by default.
+  uint64_t max_rounds;
+  // Record every event for `ringpax_paxos_trace` (off by default: recording costs time and
+  // memory on long runs).
+  bool trace;
+} ringpax_paxos_options;
+
+// One proposal of `ringpax_paxos_contend`: through node `node` (`node_len` bytes of UTF-8),
+// value `value` (`value_len` bytes; NULL allowed when 0). Read during the call only.
+typedef struct ringpax_paxos_proposal {
+  // The proposing node's name.
+  const char *node;
+  // Its length in bytes.
+  size_t node_len;
+  // The proposed value.
+  const uint8_t *value;
+  // Its length in bytes.
+  size_t value_len;
+} ringpax_paxos_proposal;
+
 // Counters of a `ringpax_paxos` since it was created.
 typedef struct ringpax_paxos_counters {
   // Ballots started by all proposers.
@@ -577,12 +603,22 @@ enum ringpax_status ringpax_maglev_hash(const struct ringpax_maglev *maglev,
                                         size_t key_len,
                                         uint64_t *hash_out);
 
+// The default options: seed 0, `RINGPAX_PAXOS_DEFAULT_MAX_ROUNDS` ballots, no trace.
+struct ringpax_paxos_options ringpax_paxos_options_default(void);
+
 // Create a simulated cluster of `n` acceptors (1 to 10,000; quorum `n / 2 + 1`) whose random
-// choices all come from `seed`, on a reliable network, and store it in `*paxos_out`. Name the
-// nodes with `ringpax_paxos_add_node` before proposing. The caller owns the cluster and must
-// release it with `ringpax_paxos_free`; `*paxos_out` is written only on success.
+// choices all come from `seed`, on a reliable network, and store it in `*paxos_out`: the
+// default options (`ringpax_paxos_options_default`) with `seed`. Name the nodes with
+// `ringpax_paxos_add_node` before proposing. The caller owns the cluster and must release it
+// with `ringpax_paxos_free`; `*paxos_out` is written only on success.
 // Errors: `INVALID_ARGUMENT`, `NULL_ARGUMENT`.
 enum ringpax_status ringpax_paxos_new(uint32_t n, uint64_t seed, struct ringpax_paxos **paxos_out);
+
+// Like `ringpax_paxos_new`, with `*options` (read during the call only).
+// Errors: `INVALID_ARGUMENT` (`n` outside 1..=10000, `max_rounds` 0), `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_new_with(uint32_t n,
+                                           const struct ringpax_paxos_options *options,
+                                           struct ringpax_paxos **paxos_out);
 
 // Destroy a cluster made by `ringpax_paxos_new`. NULL is a no-op; freeing twice is undefined
 // behaviour.
@@ -620,6 +656,31 @@ enum ringpax_status ringpax_paxos_propose_from(struct ringpax_paxos *paxos,
                                                uint8_t *out,
                                                size_t cap,
                                                size_t *out_len);
+
+// Several proposers at once (duelling proposers): every proposal in `proposals[0..count]` is
+// submitted at the same simulated moment, then the simulation runs until one of those nodes
+// learns the chosen value and the network is quiet. The chosen value (exactly one of the
+// proposed ones, unless an earlier proposal was already chosen) is written as by
+// `ringpax_paxos_propose`. A node may appear more than once. Nothing is submitted unless
+// every proposal is valid.
+// Errors: those of `ringpax_paxos_propose_from`, and `INVALID_ARGUMENT` when `count` is 0.
+enum ringpax_status ringpax_paxos_contend(struct ringpax_paxos *paxos,
+                                          const struct ringpax_paxos_proposal *proposals,
+                                          size_t count,
+                                          uint8_t *out,
+                                          size_t cap,
+                                          size_t *out_len);
+
+// Write the run so far as a text message-sequence chart (UTF-8, no terminator: the layout of
+// Python's `Paxos.trace()`, values shown as quoted bytes with non-printable ones escaped) into
+// `out` (`cap` bytes; NULL to get the length only) and its length into `*out_len` (may be
+// NULL). Needs a cluster made with `options.trace` on.
+// Errors: `INVALID_ARGUMENT` (tracing is off), `BUFFER_TOO_SMALL` (with `*out_len` set),
+// `NULL_ARGUMENT`.
+enum ringpax_status ringpax_paxos_trace(const struct ringpax_paxos *paxos,
+                                        char *out,
+                                        size_t cap,
+                                        size_t *out_len);
 
 // Copy the chosen value into `out` (`cap` bytes, may be NULL to get the length only) and its
 // length into `*out_len` (may be NULL). Errors: `NOT_DECIDED`, `BUFFER_TOO_SMALL`,

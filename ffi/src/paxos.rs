@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::ffi::c_char;
 
 use ringpax_core::paxos::{AcceptorState, Config, Input, Node, NodeId, Output, wire};
-use ringpax_core::sim::{Network, NodeStatus, Sim, SimConfig};
+use ringpax_core::sim::trace::{self, Label};
+use ringpax_core::sim::{Network, NodeStatus, Sim, SimConfig, SimError};
 
 use crate::error::{
     Failure, bytes, free_handle, guard, non_null, non_null_mut, put, ringpax_status, utf8,
@@ -139,24 +140,57 @@ impl ringpax_paxos {
         ))
     }
 
-    /// Propose through `node`, run until decided and then until the network is quiet. A
-    /// proposer cut off from a majority may keep retrying until the round bound; that does not
-    /// undo the decision.
+    /// Propose through `node`, run until decided and then until the network is quiet.
     fn propose(&mut self, node: NodeId, value: &[u8]) -> Result<Vec<u8>, Failure> {
+        self.contend(vec![(node, value.to_vec())])
+    }
+
+    /// Submit every `(node, value)` at once, run until one of those nodes learns the chosen
+    /// value and then until the network is quiet. A proposer cut off from a majority may keep
+    /// retrying until the round bound; that does not undo the decision.
+    fn contend(&mut self, proposals: Vec<(NodeId, Vec<u8>)>) -> Result<Vec<u8>, Failure> {
         self.require_complete()?;
-        self.require_up(node)?;
-        let chosen = self.sim.propose(node, value.to_vec())?;
+        for &(node, _) in &proposals {
+            self.require_up(node)?;
+        }
+        let chosen = self.sim.contend(&proposals)?;
         match self.sim.run_until_quiet() {
-            Ok(_) | Err(ringpax_core::sim::SimError::NoQuorum { .. }) => Ok(chosen),
+            Ok(_) | Err(SimError::NoQuorum { .. }) => Ok(chosen),
             Err(e) => Err(e.into()),
         }
     }
 }
 
+/// Options for `ringpax_paxos_new_with`. Start from `ringpax_paxos_options_default()`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ringpax_paxos_options {
+    /// Seed of every random choice of the simulation (0 by default).
+    pub seed: u64,
+    /// Ballots one `ringpax_paxos_propose*` or `ringpax_paxos_contend` call may start before
+    /// it gives up with `RINGPAX_STATUS_NO_QUORUM`: at least 1,
+    /// `RINGPAX_PAXOS_DEFAULT_MAX_ROUNDS` by default.
+    pub max_rounds: u64,
+    /// Record every event for `ringpax_paxos_trace` (off by default: recording costs time and
+    /// memory on long runs).
+    pub trace: bool,
+}
+
+/// The default options: seed 0, `RINGPAX_PAXOS_DEFAULT_MAX_ROUNDS` ballots, no trace.
+#[unsafe(no_mangle)]
+pub extern "C" fn ringpax_paxos_options_default() -> ringpax_paxos_options {
+    ringpax_paxos_options {
+        seed: 0,
+        max_rounds: RINGPAX_PAXOS_DEFAULT_MAX_ROUNDS,
+        trace: false,
+    }
+}
+
 /// Create a simulated cluster of `n` acceptors (1 to 10,000; quorum `n / 2 + 1`) whose random
-/// choices all come from `seed`, on a reliable network, and store it in `*paxos_out`. Name the
-/// nodes with `ringpax_paxos_add_node` before proposing. The caller owns the cluster and must
-/// release it with `ringpax_paxos_free`; `*paxos_out` is written only on success.
+/// choices all come from `seed`, on a reliable network, and store it in `*paxos_out`: the
+/// default options (`ringpax_paxos_options_default`) with `seed`. Name the nodes with
+/// `ringpax_paxos_add_node` before proposing. The caller owns the cluster and must release it
+/// with `ringpax_paxos_free`; `*paxos_out` is written only on success.
 /// Errors: `INVALID_ARGUMENT`, `NULL_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ringpax_paxos_new(
@@ -164,8 +198,23 @@ pub unsafe extern "C" fn ringpax_paxos_new(
     seed: u64,
     paxos_out: *mut *mut ringpax_paxos,
 ) -> ringpax_status {
+    let mut options = ringpax_paxos_options_default();
+    options.seed = seed;
+    // SAFETY: forwarded; `options` lives for the call.
+    unsafe { ringpax_paxos_new_with(n, &options, paxos_out) }
+}
+
+/// Like `ringpax_paxos_new`, with `*options` (read during the call only).
+/// Errors: `INVALID_ARGUMENT` (`n` outside 1..=10000, `max_rounds` 0), `NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_paxos_new_with(
+    n: u32,
+    options: *const ringpax_paxos_options,
+    paxos_out: *mut *mut ringpax_paxos,
+) -> ringpax_status {
     guard(|| {
-        // SAFETY: NULL or writable, per the contract above.
+        // SAFETY: NULL or valid, per the contract above.
+        let options = unsafe { non_null(options, "options") }?;
         let out = unsafe { non_null_mut(paxos_out, "paxos_out") }?;
         if n == 0 || n > 10_000 {
             return Err(Failure::new(
@@ -173,9 +222,15 @@ pub unsafe extern "C" fn ringpax_paxos_new(
                 format!("n must be in 1..=10000, got {n}"),
             ));
         }
-        let mut config = SimConfig::new(n, seed);
-        config.trace = false;
-        config.max_rounds = RINGPAX_PAXOS_DEFAULT_MAX_ROUNDS;
+        if options.max_rounds == 0 {
+            return Err(Failure::new(
+                ringpax_status::InvalidArgument,
+                "max_rounds must be at least 1, got 0",
+            ));
+        }
+        let mut config = SimConfig::new(n, options.seed);
+        config.trace = options.trace;
+        config.max_rounds = options.max_rounds;
         let sim = Sim::new(config)?;
         *out = Box::into_raw(Box::new(ringpax_paxos {
             sim,
@@ -285,6 +340,95 @@ pub unsafe extern "C" fn ringpax_paxos_propose_from(
         let chosen = p.propose(node, value)?;
         // SAFETY: as documented above.
         unsafe { write_bytes(&chosen, out, cap, out_len) }
+    })
+}
+
+/// One proposal of `ringpax_paxos_contend`: through node `node` (`node_len` bytes of UTF-8),
+/// value `value` (`value_len` bytes; NULL allowed when 0). Read during the call only.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ringpax_paxos_proposal {
+    /// The proposing node's name.
+    pub node: *const c_char,
+    /// Its length in bytes.
+    pub node_len: usize,
+    /// The proposed value.
+    pub value: *const u8,
+    /// Its length in bytes.
+    pub value_len: usize,
+}
+
+/// Several proposers at once (duelling proposers): every proposal in `proposals[0..count]` is
+/// submitted at the same simulated moment, then the simulation runs until one of those nodes
+/// learns the chosen value and the network is quiet. The chosen value (exactly one of the
+/// proposed ones, unless an earlier proposal was already chosen) is written as by
+/// `ringpax_paxos_propose`. A node may appear more than once. Nothing is submitted unless
+/// every proposal is valid.
+/// Errors: those of `ringpax_paxos_propose_from`, and `INVALID_ARGUMENT` when `count` is 0.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_paxos_contend(
+    paxos: *mut ringpax_paxos,
+    proposals: *const ringpax_paxos_proposal,
+    count: usize,
+    out: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> ringpax_status {
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let p = unsafe { non_null_mut(paxos, "paxos") }?;
+        let proposals = unsafe { non_null(proposals, "proposals") }?;
+        if count == 0 {
+            return Err(Failure::new(
+                ringpax_status::InvalidArgument,
+                "contend needs at least one proposal (count is 0)",
+            ));
+        }
+        p.require_complete()?;
+        // SAFETY: `proposals` points to `count` proposals, per the contract above.
+        let all = unsafe { std::slice::from_raw_parts(proposals, count) };
+        let mut pairs = Vec::with_capacity(count);
+        for (i, prop) in all.iter().enumerate() {
+            // SAFETY: each proposal's pointers are valid for their lengths (caller's contract).
+            let what = format!("proposals[{i}].node");
+            let name = unsafe { utf8(prop.node.cast(), prop.node_len, &what) }?;
+            let what = format!("proposals[{i}].value");
+            let value = unsafe { bytes(prop.value, prop.value_len, &what) }?;
+            pairs.push((p.node_id(name)?, value.to_vec()));
+        }
+        let chosen = p.contend(pairs)?;
+        // SAFETY: as documented above.
+        unsafe { write_bytes(&chosen, out, cap, out_len) }
+    })
+}
+
+/// Write the run so far as a text message-sequence chart (UTF-8, no terminator: the layout of
+/// Python's `Paxos.trace()`, values shown as quoted bytes with non-printable ones escaped) into
+/// `out` (`cap` bytes; NULL to get the length only) and its length into `*out_len` (may be
+/// NULL). Needs a cluster made with `options.trace` on.
+/// Errors: `INVALID_ARGUMENT` (tracing is off), `BUFFER_TOO_SMALL` (with `*out_len` set),
+/// `NULL_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ringpax_paxos_trace(
+    paxos: *const ringpax_paxos,
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> ringpax_status {
+    guard(|| {
+        // SAFETY: pointer validity is the caller's contract.
+        let p = unsafe { non_null(paxos, "paxos") }?;
+        if !p.sim.config().trace {
+            return Err(Failure::new(
+                ringpax_status::InvalidArgument,
+                "tracing is off: create the cluster with ringpax_paxos_new_with and options.trace",
+            ));
+        }
+        let label = |v: &Vec<u8>| Label(format!("'{}'", v.escape_ascii()));
+        let events: Vec<_> = p.sim.trace().iter().map(|e| e.map_values(&label)).collect();
+        let chart = trace::render_named(p.size as usize, &p.names, &events);
+        // SAFETY: as documented above.
+        unsafe { write_bytes(chart.as_bytes(), out.cast(), cap, out_len) }
     })
 }
 

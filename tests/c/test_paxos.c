@@ -233,6 +233,167 @@ static void test_sim_faults(void) {
     }
 }
 
+static ringpax_paxos *cluster_with(uint32_t n, const ringpax_paxos_options *opts) {
+    ringpax_paxos *p = NULL;
+    CHECK_STATUS(ringpax_paxos_new_with(n, opts, &p), RINGPAX_STATUS_OK);
+    for (uint32_t i = 1; i <= n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "node%u", (unsigned)i);
+        CHECK_STATUS(ringpax_paxos_add_node(p, S(name)), RINGPAX_STATUS_OK);
+    }
+    return p;
+}
+
+static int is_one_of(const uint8_t *v, size_t len, const char *a, const char *b) {
+    return (len == strlen(a) && memcmp(v, a, len) == 0) ||
+           (len == strlen(b) && memcmp(v, b, len) == 0);
+}
+
+/* Options, duelling proposers and the message-sequence chart. */
+static void test_sim_options_contend_trace(void) {
+    ringpax_paxos_options opts = ringpax_paxos_options_default();
+    CHECK(opts.seed == 0 && opts.max_rounds == RINGPAX_PAXOS_DEFAULT_MAX_ROUNDS && !opts.trace);
+    ringpax_paxos *p = NULL;
+    CHECK_STATUS(ringpax_paxos_new_with(3, NULL, &p), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_new_with(3, &opts, NULL), RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_new_with(0, &opts, &p), RINGPAX_STATUS_INVALID_ARGUMENT);
+    opts.max_rounds = 0;
+    CHECK_STATUS(ringpax_paxos_new_with(3, &opts, &p), RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("max_rounds");
+    CHECK(p == NULL);
+
+    /* Two proposers at once: exactly one of their values is chosen, by every node. */
+    opts = ringpax_paxos_options_default();
+    opts.trace = true;
+    for (uint64_t seed = 0; seed < 10; seed++) {
+        opts.seed = seed;
+        p = cluster_with(3, &opts);
+        const ringpax_paxos_proposal duel[] = {
+            {"node1", 5, (const uint8_t *)"apple", 5},
+            {"node2", 5, (const uint8_t *)"banana", 6},
+        };
+        uint8_t out[16];
+        size_t len = 0;
+        CHECK_STATUS(ringpax_paxos_contend(p, duel, 2, out, sizeof out, &len), RINGPAX_STATUS_OK);
+        CHECK(is_one_of(out, len, "apple", "banana"));
+        uint8_t again[16];
+        size_t again_len = 0;
+        CHECK_STATUS(ringpax_paxos_chosen(p, again, sizeof again, &again_len), RINGPAX_STATUS_OK);
+        CHECK(again_len == len && memcmp(again, out, len) == 0);
+        ringpax_paxos_counters stats;
+        CHECK_STATUS(ringpax_paxos_stats(p, &stats), RINGPAX_STATUS_OK);
+        /* Acceptors report to proposers, so the two proposers are the learners. */
+        CHECK(stats.rounds >= 2 && stats.learned == 2);
+
+        /* The chart: length first, then the text; names and values in it. */
+        size_t chart_len = 0;
+        CHECK_STATUS(ringpax_paxos_trace(p, NULL, 0, &chart_len), RINGPAX_STATUS_OK);
+        CHECK(chart_len > 0);
+        char *chart = malloc(chart_len + 1);
+        size_t got = 0;
+        CHECK_STATUS(ringpax_paxos_trace(p, chart, chart_len, &got), RINGPAX_STATUS_OK);
+        CHECK(got == chart_len);
+        chart[got] = 0;
+        CHECK(strncmp(chart, "nodes: n0=node1 n1=node2 n2=node3\n", 34) == 0);
+        CHECK(strstr(chart, "propose 'apple'") != NULL);
+        CHECK(strstr(chart, "propose 'banana'") != NULL);
+        CHECK(strstr(chart, "learns '") != NULL);
+        free(chart);
+        char tiny[8];
+        got = 0;
+        CHECK_STATUS(ringpax_paxos_trace(p, tiny, sizeof tiny, &got),
+                     RINGPAX_STATUS_BUFFER_TOO_SMALL);
+        CHECK(got == chart_len);
+        ringpax_paxos_free(p);
+    }
+
+    /* Bytes that are not printable are escaped in the chart. */
+    p = cluster_with(3, &opts);
+    uint8_t out[16];
+    size_t len = 0;
+    CHECK_STATUS(ringpax_paxos_propose(p, (const uint8_t *)"\x01z", 2, out, sizeof out, &len),
+                 RINGPAX_STATUS_OK);
+    char chart[4096];
+    size_t chart_len = 0;
+    CHECK_STATUS(ringpax_paxos_trace(p, chart, sizeof chart - 1, &chart_len), RINGPAX_STATUS_OK);
+    chart[chart_len] = 0;
+    CHECK(strstr(chart, "'\\x01z'") != NULL);
+    ringpax_paxos_free(p);
+
+    /* A node may propose twice in one call; the value is still one of those proposed. */
+    p = cluster_with(5, &opts);
+    const ringpax_paxos_proposal twice[] = {
+        {"node1", 5, (const uint8_t *)"a", 1},
+        {"node1", 5, (const uint8_t *)"b", 1},
+        {"node4", 5, NULL, 0},
+    };
+    CHECK_STATUS(ringpax_paxos_contend(p, twice, 3, out, sizeof out, &len), RINGPAX_STATUS_OK);
+    CHECK(len <= 1 && (len == 0 || out[0] == 'a' || out[0] == 'b'));
+    ringpax_paxos_free(p);
+
+    /* Error paths; nothing is submitted when any proposal is bad. */
+    p = cluster_with(3, &opts);
+    ringpax_paxos_proposal bad[] = {
+        {"node1", 5, (const uint8_t *)"v", 1},
+        {"nope", 4, (const uint8_t *)"v", 1},
+    };
+    CHECK_STATUS(ringpax_paxos_contend(p, bad, 2, out, sizeof out, &len),
+                 RINGPAX_STATUS_UNKNOWN_MEMBER);
+    CHECK_STATUS(ringpax_paxos_chosen(p, out, sizeof out, &len), RINGPAX_STATUS_NOT_DECIDED);
+    bad[1].node = "\xff\xfe";
+    bad[1].node_len = 2;
+    CHECK_STATUS(ringpax_paxos_contend(p, bad, 2, out, sizeof out, &len),
+                 RINGPAX_STATUS_INVALID_UTF8);
+    last_error_contains("proposals[1].node");
+    bad[1].node = "node2";
+    bad[1].node_len = 5;
+    bad[1].value = NULL;
+    CHECK_STATUS(ringpax_paxos_contend(p, bad, 2, out, sizeof out, &len),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+    last_error_contains("proposals[1].value");
+    bad[1].node = NULL;
+    CHECK_STATUS(ringpax_paxos_contend(p, bad, 2, out, sizeof out, &len),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_contend(p, bad, 0, out, sizeof out, &len),
+                 RINGPAX_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_contend(p, NULL, 1, out, sizeof out, &len),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_contend(NULL, bad, 1, out, sizeof out, &len),
+                 RINGPAX_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(ringpax_paxos_crash(p, S("node2")), RINGPAX_STATUS_OK);
+    const ringpax_paxos_proposal down[] = {
+        {"node1", 5, (const uint8_t *)"v", 1},
+        {"node2", 5, (const uint8_t *)"w", 1},
+    };
+    CHECK_STATUS(ringpax_paxos_contend(p, down, 2, out, sizeof out, &len), RINGPAX_STATUS_NODE_DOWN);
+    CHECK_STATUS(ringpax_paxos_chosen(p, out, sizeof out, &len), RINGPAX_STATUS_NOT_DECIDED);
+    CHECK_STATUS(ringpax_paxos_contend(p, down, 1, NULL, 0, &len), RINGPAX_STATUS_OK);
+    CHECK(len == 1);
+    CHECK_STATUS(ringpax_paxos_trace(NULL, NULL, 0, &len), RINGPAX_STATUS_NULL_ARGUMENT);
+    ringpax_paxos_free(p);
+
+    ringpax_paxos_options quiet = ringpax_paxos_options_default();
+    ringpax_paxos *q = NULL;
+    CHECK_STATUS(ringpax_paxos_new_with(3, &quiet, &q), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_contend(q, down, 1, out, sizeof out, &len),
+                 RINGPAX_STATUS_CLUSTER_INCOMPLETE);
+    CHECK_STATUS(ringpax_paxos_trace(q, NULL, 0, &len), RINGPAX_STATUS_INVALID_ARGUMENT);
+    last_error_contains("tracing is off");
+    ringpax_paxos_free(q);
+
+    /* max_rounds bounds a hopeless proposal. */
+    quiet.max_rounds = 3;
+    p = cluster_with(5, &quiet);
+    CHECK_STATUS(ringpax_paxos_crash(p, S("node3")), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_crash(p, S("node4")), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_crash(p, S("node5")), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_propose(p, B("x"), out, sizeof out, &len), RINGPAX_STATUS_NO_QUORUM);
+    ringpax_paxos_counters stats;
+    CHECK_STATUS(ringpax_paxos_stats(p, &stats), RINGPAX_STATUS_OK);
+    CHECK(stats.rounds >= 3 && stats.rounds < 10); /* the default would run ~1000 */
+    ringpax_paxos_free(p);
+}
+
 /* ---- sans-IO nodes over an in-memory network ---------------------------------------------- */
 
 #define NODES 3
@@ -581,6 +742,7 @@ int main(int argc, char **argv) {
     test_sim_article_decision();
     test_sim_errors();
     test_sim_faults();
+    test_sim_options_contend_trace();
     test_node_decision();
     test_node_timeouts();
     test_node_errors();
