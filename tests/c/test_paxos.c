@@ -51,15 +51,22 @@ static void test_messages(void) {
     CHECK(RINGPAX_PAXOS_WIRE_VERSION == 1);
 }
 
-static ringpax_paxos *cluster(uint32_t n, uint64_t seed) {
+/* A cluster of nodes node1..node<n>. */
+static ringpax_paxos *cluster_with(uint32_t n, const ringpax_paxos_options *opts) {
     ringpax_paxos *p = NULL;
-    CHECK_STATUS(ringpax_paxos_new(n, seed, &p), RINGPAX_STATUS_OK);
+    CHECK_STATUS(ringpax_paxos_new_with(n, opts, &p), RINGPAX_STATUS_OK);
     for (uint32_t i = 1; i <= n; i++) {
         char name[16];
         snprintf(name, sizeof name, "node%u", (unsigned)i);
         CHECK_STATUS(ringpax_paxos_add_node(p, S(name)), RINGPAX_STATUS_OK);
     }
     return p;
+}
+
+static ringpax_paxos *cluster(uint32_t n, uint64_t seed) {
+    ringpax_paxos_options opts = ringpax_paxos_options_default();
+    opts.seed = seed;
+    return cluster_with(n, &opts);
 }
 
 static void test_sim_article_decision(void) {
@@ -231,17 +238,6 @@ static void test_sim_faults(void) {
         CHECK(stats.crashes == 1);
         ringpax_paxos_free(p);
     }
-}
-
-static ringpax_paxos *cluster_with(uint32_t n, const ringpax_paxos_options *opts) {
-    ringpax_paxos *p = NULL;
-    CHECK_STATUS(ringpax_paxos_new_with(n, opts, &p), RINGPAX_STATUS_OK);
-    for (uint32_t i = 1; i <= n; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "node%u", (unsigned)i);
-        CHECK_STATUS(ringpax_paxos_add_node(p, S(name)), RINGPAX_STATUS_OK);
-    }
-    return p;
 }
 
 static int is_one_of(const uint8_t *v, size_t len, const char *a, const char *b) {
