@@ -3,7 +3,7 @@
 //!
 //! Invariants: `entries` is sorted by point; points with equal value are ordered by tie rank, so
 //! the first entry of a tie is the scheme's winner. `index[b]` is the first position whose point
-//! is `>= b << shift`. The summary ([`Fast`]) has 1.6 to 3.2 buckets per point at two bytes each
+//! is `>= b << shift`. The summary ([`Fast`]) has 2 to 8 buckets per point at two bytes each
 //! and answers a lookup whose bucket holds at most one point; the others find their position
 //! through the index and scan a few entries, where point and owner share a cache line. With a
 //! summary the index is coarse (about 5 to 10 points per bucket): it serves only those lookups,
@@ -56,8 +56,8 @@ pub(crate) struct Continuum {
 }
 
 /// Summary size in bits for `len` points: 4 to 8 buckets per point while that is at most
-/// [`FAST_SMALL_BITS`] (about one bucket in 40 then holds two points or more), else 2 to 4 (one
-/// in 25 to one in 10), which keeps a 1000-node ring's summary at 1 MiB, inside a core's L2.
+/// [`FAST_SMALL_BITS`] (then one bucket in 40 to 130 holds two points or more), else 2 to 4
+/// (one in 11 to 40), which keeps a 1000-node ring's summary at 1 MiB, inside a core's L2.
 fn fast_bits(len: usize) -> u32 {
     let fine = fine_bits(len);
     if fine + 2 <= FAST_SMALL_BITS {
@@ -174,7 +174,7 @@ impl Fast {
         (at, owners): (u32, u32),
     ) -> Fast {
         let bits = fast_bits(entries.len());
-        let fresh = match Fast::layout(entries, bits, owners) {
+        let mut fast = match Fast::layout(entries, bits, owners) {
             Some(f) if f.shift == self.shift && f.owner_bits == self.owner_bits => f,
             _ => return Fast::build(entries, bits, owners),
         };
@@ -191,7 +191,6 @@ impl Fast {
                 .map(|&s| s - ((s & owner_mask) > at) as u16)
                 .collect()
         };
-        let mut fast = fresh;
         let buckets = slots.len() - 1;
         let empty = fast.empty_field();
         let redo = |fast: &Fast, slots: &mut Vec<u16>, b: usize| {
@@ -208,6 +207,8 @@ impl Fast {
             n == 0
         };
         for &c in changed {
+            // The changed point's bucket, then back over the empty buckets before it (their
+            // first point may be the changed one) and the first non-empty one.
             let mut b = (c >> fast.shift) as usize;
             while redo(&fast, &mut slots, b) || b == (c >> fast.shift) as usize {
                 if b == 0 {
@@ -227,7 +228,7 @@ impl Fast {
         fast
     }
 
-    /// Owner of `h` in bucket `b`, or `None` when the slot cannot tell.
+    /// Owner of the first point `>= h` (wrapping), or `None` when the slots cannot tell.
     #[inline]
     fn owner_of(&self, h: u64) -> Option<u32> {
         let b = (h >> self.shift) as usize;
