@@ -614,7 +614,9 @@ struct ringpax_paxos_options ringpax_paxos_options_default(void);
 // Errors: `INVALID_ARGUMENT`, `NULL_ARGUMENT`.
 enum ringpax_status ringpax_paxos_new(uint32_t n, uint64_t seed, struct ringpax_paxos **paxos_out);
 
-// Like `ringpax_paxos_new`, with `*options` (read during the call only).
+// Like `ringpax_paxos_new`, with `*options` (read during the call only; the caller keeps
+// it). The caller owns the new cluster and must release it with `ringpax_paxos_free`;
+// `*paxos_out` is written only on success.
 // Errors: `INVALID_ARGUMENT` (`n` outside 1..=10000, `max_rounds` 0), `NULL_ARGUMENT`.
 enum ringpax_status ringpax_paxos_new_with(uint32_t n,
                                            const struct ringpax_paxos_options *options,
@@ -661,8 +663,9 @@ enum ringpax_status ringpax_paxos_propose_from(struct ringpax_paxos *paxos,
 // submitted at the same simulated moment, then the simulation runs until one of those nodes
 // learns the chosen value and the network is quiet. The chosen value (exactly one of the
 // proposed ones, unless an earlier proposal was already chosen) is written as by
-// `ringpax_paxos_propose`. A node may appear more than once. Nothing is submitted unless
-// every proposal is valid.
+// `ringpax_paxos_propose` into the caller's `out`. `proposals` and the names and values it
+// points to are read during the call only (values are copied); the caller keeps them. A node
+// may appear more than once. Nothing is submitted unless every proposal is valid.
 // Errors: those of `ringpax_paxos_propose_from`, and `INVALID_ARGUMENT` when `count` is 0.
 enum ringpax_status ringpax_paxos_contend(struct ringpax_paxos *paxos,
                                           const struct ringpax_paxos_proposal *proposals,
